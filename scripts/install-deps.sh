@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that building, running the demo and testing
+# mm-exporter need. Idempotent: does nothing when all of them are present.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake g++ make pkg-config git
+  libsdbus-c++-dev libsdbus-c++-bin
+  capnproto libcapnp-dev
+  libcpp-httplib-dev libssl-dev
+  libseccomp-dev
+  libsystemd-dev
+  zlib1g-dev
+  doctest-dev
+  # tests and demo
+  dbus
+  python3 python3-dbus python3-gi python3-dbusmock python3-pytest
+  modemmanager modemmanager-dev
+  prometheus
+  curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
