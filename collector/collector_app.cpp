@@ -1,0 +1,180 @@
+#include "collector_app.h"
+
+#include <capnp/message.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "framing.h"
+#include "log.h"
+#include "sockets.h"
+#include "snapshot_builder.h"
+
+namespace mmx {
+namespace {
+
+// Changes that arrive together (a modem appearing brings dozens of
+// PropertiesChanged) become one snapshot.
+constexpr std::chrono::milliseconds kCoalesce{100};
+constexpr std::chrono::milliseconds kHeartbeat{1000};
+
+std::string default_frontend_path() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "mm-exporter-frontend";
+  return (self.parent_path() / "mm-exporter-frontend").string();
+}
+
+}  // namespace
+
+CollectorApp::CollectorApp(CollectorConfig config) : config_(std::move(config)) {}
+
+CollectorApp::~CollectorApp() {
+  supervisor_.reset();
+  client_.reset();
+}
+
+bool CollectorApp::open_listen_sockets(std::vector<UniqueFd>& fds) {
+  for (const auto& text : config_.listen_addresses) {
+    std::string error;
+    auto address = parse_listen_address(text, error);
+    if (!address) {
+      log_error("invalid listen address", {{"err", error}});
+      return false;
+    }
+    UniqueFd fd = listen_on(*address, error);
+    if (!fd) {
+      log_error("cannot listen", {{"address", text}, {"err", error}});
+      return false;
+    }
+    log_info("Listening on", {{"address", local_address(fd.get())}});
+    fds.push_back(std::move(fd));
+  }
+  return true;
+}
+
+void CollectorApp::schedule_snapshot() {
+  if (snapshot_scheduled_) return;
+  snapshot_scheduled_ = true;
+  loop_.schedule_after(kCoalesce, [this] {
+    snapshot_scheduled_ = false;
+    publish_snapshot();
+  });
+}
+
+void CollectorApp::publish_snapshot() {
+  SnapshotContext context;
+  context.sequence = ++sequence_;
+  context.heartbeat_interval = kHeartbeat;
+  context.collection = client_ ? client_->collection_status()
+                               : CollectionStatus{std::numeric_limits<double>::quiet_NaN(), false};
+  context.errors = &errors_;
+  context.process = process_stats_.sample();
+  context.redaction = config_.redaction;
+  capnp::MallocMessageBuilder message;
+  build_snapshot(model_, context, message);
+  publisher_.publish(std::make_shared<const std::vector<std::byte>>(encode_frame(message)));
+  schedule_heartbeat();
+}
+
+void CollectorApp::schedule_heartbeat() {
+  if (heartbeat_) loop_.cancel(*heartbeat_);
+  heartbeat_ = loop_.schedule_after(kHeartbeat, [this] {
+    heartbeat_.reset();
+    publish_snapshot();
+  });
+}
+
+void CollectorApp::schedule_resync() {
+  loop_.schedule_after(config_.refresh_interval, [this] {
+    if (client_) client_->resync();
+    schedule_resync();
+  });
+}
+
+void CollectorApp::handle_signals() {
+  signalfd_siginfo info{};
+  while (::read(signal_fd_.get(), &info, sizeof info) == sizeof info) {
+    switch (info.ssi_signo) {
+      case SIGCHLD:
+        if (supervisor_ && !supervisor_->reap()) {
+          exit_status_ = 1;
+          loop_.stop();
+        }
+        break;
+      case SIGHUP:
+        log_info("SIGHUP: resyncing with ModemManager");
+        if (client_) client_->resync();
+        break;
+      default:
+        log_info("shutting down", {{"signal", ::strsignal(static_cast<int>(info.ssi_signo))}});
+        loop_.stop();
+    }
+  }
+}
+
+int CollectorApp::run() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&signals, s);
+  sigprocmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  signal_fd_ = UniqueFd(::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
+  loop_.watch(signal_fd_.get(), POLLIN, [this](short) { handle_signals(); });
+
+  std::vector<UniqueFd> listen_fds;
+  if (config_.collector_socket.empty() && !open_listen_sockets(listen_fds)) return 1;
+
+  try {
+    bus_ = sdbus::createSystemBusConnection();
+  } catch (const sdbus::Error& e) {
+    log_error("cannot connect to the system bus", {{"err", e.getMessage()}});
+    return 1;
+  }
+  loop_.attach_bus(bus_.get());
+  ModemManagerClientOptions options;
+  options.call_timeout = config_.dbus_timeout;
+  options.signal_rate = config_.signal_rate;
+  client_ = std::make_unique<ModemManagerClient>(*bus_, model_, errors_, options);
+  client_->set_change_callback([this] { schedule_snapshot(); });
+  client_->start();
+  schedule_resync();
+
+  if (!config_.collector_socket.empty()) {
+    std::string error;
+    // Frontends of the same user, and root, may connect.
+    if (!publisher_.listen(config_.collector_socket, {0, ::getuid()}, error)) {
+      log_error("cannot listen for frontends", {{"err", error}});
+      return 1;
+    }
+    log_info("waiting for frontends", {{"socket", config_.collector_socket}});
+  } else {
+    FrontendOptions frontend;
+    frontend.binary = config_.frontend_path.empty() ? default_frontend_path() : config_.frontend_path;
+    frontend.extra_args = {"--web.telemetry-path=" + config_.telemetry_path,
+                           "--web.max-requests=" + std::to_string(config_.max_requests),
+                           std::string("--log.level=") +
+                               (config_.log_level == LogLevel::kDebug  ? "debug"
+                                : config_.log_level == LogLevel::kWarn ? "warn"
+                                : config_.log_level == LogLevel::kError ? "error"
+                                                                        : "info")};
+    supervisor_ = std::make_unique<FrontendSupervisor>(loop_, publisher_, frontend,
+                                                       std::move(listen_fds));
+    std::string error;
+    if (!supervisor_->start(error)) {
+      log_error("cannot start the frontend", {{"err", error}});
+      return 1;
+    }
+  }
+  publish_snapshot();
+  loop_.run();
+  if (supervisor_) supervisor_->stop(std::chrono::milliseconds(2000));
+  return exit_status_;
+}
+
+}  // namespace mmx

@@ -1,0 +1,55 @@
+#pragma once
+// The collector process: one event loop that owns the D-Bus client, the
+// model, the snapshot stream and (in one-command mode) the frontend.
+// D-Bus -> ModemModel -> Snapshot -> frames to frontends, in that order only.
+
+#include <sdbus-c++/IConnection.h>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "collector_flags.h"
+#include "error_counters.h"
+#include "event_loop.h"
+#include "frontend_supervisor.h"
+#include "mm_client.h"
+#include "modem_model.h"
+#include "process_stats.h"
+#include "snapshot_publisher.h"
+#include "unique_fd.h"
+
+namespace mmx {
+
+class CollectorApp {
+ public:
+  explicit CollectorApp(CollectorConfig config);
+  ~CollectorApp();
+  // Returns the process exit status.
+  int run();
+
+ private:
+  bool open_listen_sockets(std::vector<UniqueFd>& fds);
+  void schedule_snapshot();
+  void publish_snapshot();
+  void schedule_heartbeat();
+  void schedule_resync();
+  void handle_signals();
+
+  CollectorConfig config_;
+  EventLoop loop_;
+  ErrorCounters errors_;
+  ModemModel model_{errors_};
+  ProcessStatsReader process_stats_;
+  std::unique_ptr<sdbus::IConnection> bus_;
+  std::unique_ptr<ModemManagerClient> client_;
+  SnapshotPublisher publisher_{loop_};
+  std::unique_ptr<FrontendSupervisor> supervisor_;
+  UniqueFd signal_fd_;
+  std::uint64_t sequence_ = 0;
+  bool snapshot_scheduled_ = false;
+  std::optional<EventLoop::TimerId> heartbeat_;
+  int exit_status_ = 0;
+};
+
+}  // namespace mmx

@@ -1,0 +1,69 @@
+#include "collector_flags.h"
+
+#include "flags.h"
+
+namespace mmx {
+
+std::optional<std::string> parse_collector_flags(int argc, const char* const* argv,
+                                                 CollectorConfig& config, std::string* usage) {
+  FlagSet flags("mm-exporter",
+                "Prometheus exporter for ModemManager. Runs as root (or a user ModemManager's\n"
+                "D-Bus policy allows), mirrors ModemManager from D-Bus signals, and serves the\n"
+                "metrics through an unprivileged frontend process it starts.");
+  flags.add_strings({"web.listen-address", "listen-address"}, &config.listen_addresses,
+                    "Address to serve metrics on: host:port, :port or unix:/path. Repeatable.");
+  flags.add_string({"web.telemetry-path", "metrics-path"}, &config.telemetry_path,
+                   "Path under which to expose metrics.");
+  flags.add_duration({"signal-rate"}, &config.signal_rate,
+                     "Refresh rate asked of each modem's extended signal measurements "
+                     "(Signal.Setup); 0 leaves it alone.");
+  flags.add_duration({"refresh-interval"}, &config.refresh_interval,
+                     "How often to poll locations (GetLocation) and resync all state with "
+                     "ModemManager to heal missed signals.");
+  flags.add_duration({"dbus.timeout"}, &config.dbus_timeout,
+                     "Timeout of every D-Bus call to ModemManager.");
+  flags.add_string({"collector-socket"}, &config.collector_socket,
+                   "Listen for separately started frontends on this Unix socket path instead "
+                   "of starting one (split mode).");
+  flags.add_string({"frontend-path"}, &config.frontend_path,
+                   "The mm-exporter-frontend binary to start (default: next to this one).");
+  flags.add_uint({"web.max-requests"}, &config.max_requests, 0, 100000,
+                 "Maximum number of parallel scrape requests; 0 means no limit.");
+  flags.add_string({"redact"}, &config.redact_list,
+                   "Comma-separated values never to export: imsi, iccid, eid, imei, msisdn, "
+                   "location, or all.");
+  std::string level = "info";
+  flags.add_string({"log.level"}, &level, "Log level: debug, info, warn or error.");
+  flags.add_bool({"version"}, &config.show_version, "Print version information and exit.");
+  flags.add_bool({"help", "h"}, &config.show_help, "Show this help and exit.");
+
+  if (usage != nullptr) *usage = flags.usage();
+  if (auto error = flags.parse(argc, argv)) return error;
+  if (config.show_help || config.show_version) return std::nullopt;
+
+  if (!parse_log_level(level, config.log_level)) {
+    return "flag --log.level: invalid value \"" + level + "\" (want debug, info, warn or error)";
+  }
+  std::string error;
+  auto redaction = parse_redaction(config.redact_list, error);
+  if (!redaction) return "flag --redact: " + error;
+  config.redaction = *redaction;
+  if (config.telemetry_path.empty() || config.telemetry_path[0] != '/' ||
+      config.telemetry_path == "/" || config.telemetry_path == "/health") {
+    return "flag --web.telemetry-path: \"" + config.telemetry_path +
+           "\" must start with / and not be / or /health";
+  }
+  if (config.refresh_interval < std::chrono::seconds(1)) {
+    return "flag --refresh-interval: must be at least 1s";
+  }
+  if (config.dbus_timeout < std::chrono::milliseconds(10)) {
+    return "flag --dbus.timeout: must be at least 10ms";
+  }
+  if (config.signal_rate > Duration::zero() && config.signal_rate < std::chrono::seconds(1)) {
+    return "flag --signal-rate: must be 0 or at least 1s (ModemManager counts in seconds)";
+  }
+  if (config.listen_addresses.empty()) return "flag --web.listen-address: needs an address";
+  return std::nullopt;
+}
+
+}  // namespace mmx

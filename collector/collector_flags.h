@@ -1,0 +1,34 @@
+#pragma once
+// Flags of mm-exporter (the collector and one-command entry point).
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "duration.h"
+#include "log.h"
+#include "redaction.h"
+
+namespace mmx {
+
+struct CollectorConfig {
+  std::vector<std::string> listen_addresses = {":9539"};
+  std::string telemetry_path = "/metrics";
+  Duration signal_rate = std::chrono::seconds(5);
+  Duration refresh_interval = std::chrono::seconds(30);
+  Duration dbus_timeout = std::chrono::seconds(5);
+  std::string collector_socket;  // listen for frontends here instead of starting one
+  std::string frontend_path;     // default: mm-exporter-frontend next to this binary
+  unsigned max_requests = 40;
+  std::string redact_list;
+  Redaction redaction;
+  LogLevel log_level = LogLevel::kInfo;
+  bool show_version = false;
+  bool show_help = false;
+};
+
+// Parses argv; on error returns the message (for "mm-exporter: <message>").
+std::optional<std::string> parse_collector_flags(int argc, const char* const* argv,
+                                                 CollectorConfig& config, std::string* usage);
+
+}  // namespace mmx

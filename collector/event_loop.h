@@ -1,0 +1,59 @@
+#pragma once
+// A single-threaded poll(2) loop: the collector does all its work here, so
+// the model needs no locks and a slow D-Bus peer can only delay replies,
+// never the snapshot stream (every D-Bus call is asynchronous).
+
+#include <poll.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <vector>
+
+namespace sdbus {
+class IConnection;
+}
+
+namespace mmx {
+
+class EventLoop {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using FdCallback = std::function<void(short revents)>;
+  using TimerId = std::uint64_t;
+
+  // Watches `fd` for `events` (POLLHUP/POLLERR are always reported).
+  void watch(int fd, short events, FdCallback callback);
+  void set_events(int fd, short events);
+  // Safe to call from inside any callback, for any fd.
+  void unwatch(int fd);
+
+  TimerId schedule(Clock::time_point when, std::function<void()> callback);
+  TimerId schedule_after(std::chrono::nanoseconds delay, std::function<void()> callback) {
+    return schedule(Clock::now() + delay, std::move(callback));
+  }
+  void cancel(TimerId id);
+
+  // Drives an sdbus-c++ connection from this loop.
+  void attach_bus(sdbus::IConnection* bus) { bus_ = bus; }
+
+  void run();
+  void stop() { running_ = false; }
+
+ private:
+  void dispatch_bus();
+  void run_due_timers();
+
+  struct Watch {
+    short events;
+    FdCallback callback;
+  };
+  std::map<int, Watch> watches_;
+  std::multimap<Clock::time_point, std::pair<TimerId, std::function<void()>>> timers_;
+  TimerId next_timer_ = 1;
+  sdbus::IConnection* bus_ = nullptr;
+  bool running_ = false;
+};
+
+}  // namespace mmx

@@ -1,0 +1,159 @@
+#include "frontend_supervisor.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "log.h"
+
+extern char** environ;
+
+namespace mmx {
+namespace {
+
+constexpr std::chrono::milliseconds kMaxBackoff{5000};
+// A frontend that lived this long was healthy; its death resets the backoff.
+constexpr std::chrono::seconds kHealthyUptime{10};
+constexpr int kMaxFastCrashes = 10;
+// First descriptor number the frontend receives: 3 = collector, 4.. = HTTP.
+constexpr int kFirstChildFd = 3;
+
+std::string describe_exit(int status) {
+  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("signal ") + ::strsignal(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+
+}  // namespace
+
+FrontendSupervisor::FrontendSupervisor(EventLoop& loop, SnapshotPublisher& publisher,
+                                       FrontendOptions options, std::vector<UniqueFd> listen_fds)
+    : loop_(loop),
+      publisher_(publisher),
+      options_(std::move(options)),
+      listen_fds_(std::move(listen_fds)) {}
+
+FrontendSupervisor::~FrontendSupervisor() { stop(std::chrono::milliseconds(2000)); }
+
+bool FrontendSupervisor::start(std::string& error) { return spawn(error); }
+
+bool FrontendSupervisor::spawn(std::string& error) {
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+    error = std::string("socketpair: ") + std::strerror(errno);
+    return false;
+  }
+  UniqueFd ours(pair[0]);
+  UniqueFd theirs(pair[1]);
+
+  // Move every descriptor the child gets above the target range first, so
+  // the dup2 sequence below cannot overwrite one before it is copied.
+  std::vector<UniqueFd> sources;
+  sources.emplace_back(::fcntl(theirs.get(), F_DUPFD_CLOEXEC, 100));
+  for (const auto& fd : listen_fds_) sources.emplace_back(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 100));
+
+  std::vector<std::string> args = {options_.binary,
+                                   "--collector-fd=" + std::to_string(kFirstChildFd)};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    const int target = kFirstChildFd + static_cast<int>(i);
+    posix_spawn_file_actions_adddup2(&actions, sources[i].get(), target);
+    if (i > 0) args.push_back("--listen-fd=" + std::to_string(target));
+  }
+  for (const auto& a : options_.extra_args) args.push_back(a);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t empty, all;
+  sigemptyset(&empty);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, options_.binary.c_str(), &actions, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    error = "cannot start " + options_.binary + ": " + std::strerror(rc);
+    return false;
+  }
+  pid_ = pid;
+  started_at_ = std::chrono::steady_clock::now();
+  publisher_.add_frontend(std::move(ours), "frontend pid " + std::to_string(pid));
+  log_info("started frontend", {{"pid", std::to_string(pid)}, {"binary", options_.binary}});
+  return true;
+}
+
+bool FrontendSupervisor::reap() {
+  for (;;) {
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) break;
+    if (pid != pid_) continue;
+    pid_ = -1;
+    if (stopping_) continue;
+    const auto uptime = std::chrono::steady_clock::now() - started_at_;
+    if (uptime >= kHealthyUptime) {
+      backoff_ = std::chrono::milliseconds(100);
+      fast_crashes_ = 0;
+    } else {
+      ++fast_crashes_;
+    }
+    log_error("frontend exited", {{"status", describe_exit(status)},
+                                  {"restart_in", std::to_string(backoff_.count()) + "ms"}});
+    if (fast_crashes_ >= kMaxFastCrashes) {
+      log_error("frontend keeps crashing; giving up",
+                {{"crashes", std::to_string(fast_crashes_)}});
+      return false;
+    }
+    schedule_restart();
+  }
+  return true;
+}
+
+void FrontendSupervisor::schedule_restart() {
+  if (restart_scheduled_) return;
+  restart_scheduled_ = true;
+  loop_.schedule_after(backoff_, [this] {
+    restart_scheduled_ = false;
+    if (stopping_ || pid_ > 0) return;
+    std::string error;
+    if (!spawn(error)) {
+      log_error("cannot restart frontend", {{"err", error}});
+      schedule_restart();
+    }
+  });
+  backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+}
+
+void FrontendSupervisor::stop(std::chrono::milliseconds grace) {
+  stopping_ = true;
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    ::usleep(10'000);
+  }
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+}  // namespace mmx

@@ -1,0 +1,58 @@
+#pragma once
+// One-command mode: the collector starts the frontend binary (posix_spawn,
+// so it gets a fresh address space, OpenSSH style), hands it the listening
+// sockets and its end of a socketpair, and restarts it with backoff when it
+// dies. The collector keeps its own copies of the listening sockets open, so
+// connections that arrive while a frontend restarts wait in the backlog
+// instead of being refused.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "event_loop.h"
+#include "snapshot_publisher.h"
+#include "unique_fd.h"
+
+namespace mmx {
+
+struct FrontendOptions {
+  std::string binary;
+  std::vector<std::string> extra_args;  // flags passed through to the frontend
+};
+
+class FrontendSupervisor {
+ public:
+  FrontendSupervisor(EventLoop& loop, SnapshotPublisher& publisher, FrontendOptions options,
+                     std::vector<UniqueFd> listen_fds);
+  ~FrontendSupervisor();
+  FrontendSupervisor(const FrontendSupervisor&) = delete;
+  FrontendSupervisor& operator=(const FrontendSupervisor&) = delete;
+
+  bool start(std::string& error);
+  // Call on SIGCHLD. Returns false when the supervisor gave up (too many
+  // fast crashes): the collector should then exit with an error.
+  bool reap();
+  // SIGTERM to the frontend, then SIGKILL after `grace`.
+  void stop(std::chrono::milliseconds grace);
+  pid_t pid() const { return pid_; }
+
+ private:
+  bool spawn(std::string& error);
+  void schedule_restart();
+
+  EventLoop& loop_;
+  SnapshotPublisher& publisher_;
+  FrontendOptions options_;
+  std::vector<UniqueFd> listen_fds_;
+  pid_t pid_ = -1;
+  std::chrono::steady_clock::time_point started_at_;
+  std::chrono::milliseconds backoff_{100};
+  int fast_crashes_ = 0;
+  bool stopping_ = false;
+  bool restart_scheduled_ = false;
+};
+
+}  // namespace mmx

@@ -1,0 +1,33 @@
+// mm-exporter: the collector, and the one-command entry point that starts
+// the sandboxed frontend.
+
+#include <cstdio>
+#include <iostream>
+
+#include "build_info.h"
+#include "collector_app.h"
+#include "collector_flags.h"
+#include "log.h"
+
+int main(int argc, char** argv) {
+  mmx::CollectorConfig config;
+  std::string usage;
+  if (auto error = mmx::parse_collector_flags(argc, argv, config, &usage)) {
+    std::fprintf(stderr, "mm-exporter: %s (see --help)\n", error->c_str());
+    return 2;
+  }
+  if (config.show_help) {
+    std::cout << usage;
+    return 0;
+  }
+  if (config.show_version) {
+    std::cout << mmx::version_text("mm-exporter");
+    return 0;
+  }
+  mmx::set_log_component("collector");
+  mmx::set_log_level(config.log_level);
+  mmx::log_info("Starting mm-exporter", {{"version", mmx::build_info().version},
+                                         {"revision", mmx::build_info().revision}});
+  mmx::CollectorApp app(std::move(config));
+  return app.run();
+}

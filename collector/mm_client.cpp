@@ -1,0 +1,423 @@
+#include "mm_client.h"
+
+#include <cmath>
+#include <limits>
+
+#include "log.h"
+#include "mm_dbus.h"
+
+namespace mmx {
+
+// One full collection. Every call made for it holds a reference; when the
+// last one is released the collection is over and its outcome recorded.
+struct ModemManagerClient::Round {
+  ModemManagerClient* client;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  bool failed = false;
+  bool superseded = false;
+
+  explicit Round(ModemManagerClient* c) : client(c) {}
+  ~Round() {
+    if (superseded || client == nullptr) return;
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    client->status_ = CollectionStatus{took.count(), !failed};
+    client->notify_changed();
+  }
+};
+
+namespace {
+
+constexpr const char* kDbusService = "org.freedesktop.DBus";
+constexpr const char* kDbusPath = "/org/freedesktop/DBus";
+
+std::string match_rule(const std::string& body) { return "type='signal'," + body; }
+
+bool is_sim_path(const std::string& path) { return path.find("/SIM/") != std::string::npos; }
+
+}  // namespace
+
+ModemManagerClient::ModemManagerClient(sdbus::IConnection& bus, ModemModel& model,
+                                       ErrorCounters& errors, ModemManagerClientOptions options)
+    : bus_(bus),
+      model_(model),
+      errors_(errors),
+      options_(options),
+      bus_driver_(sdbus::createProxy(bus, kDbusService, kDbusPath)),
+      status_{std::numeric_limits<double>::quiet_NaN(), false} {}
+
+ModemManagerClient::~ModemManagerClient() {
+  // Pending calls are cancelled with their proxies; their rounds must not
+  // report back into a destroyed client.
+  if (current_round_) current_round_->client = nullptr;
+  matches_.clear();
+  proxies_.clear();
+  bus_driver_.reset();
+}
+
+sdbus::IProxy& ModemManagerClient::proxy_for(const std::string& path) {
+  auto& proxy = proxies_[path];
+  if (!proxy) proxy = sdbus::createProxy(bus_, mm::kService, path);
+  return *proxy;
+}
+
+void ModemManagerClient::call(const std::string& path, const char* interface, const char* method,
+                              const std::function<void(sdbus::MethodCall&)>& arguments,
+                              ReplyHandler on_reply, ErrorHandler on_error) {
+  try {
+    sdbus::IProxy& proxy = proxy_for(path);
+    auto message = proxy.createMethodCall(interface, method);
+    if (arguments) arguments(message);
+    const auto timeout =
+        std::chrono::duration_cast<std::chrono::microseconds>(options_.call_timeout).count();
+    proxy.callMethod(
+        message,
+        [on_reply = std::move(on_reply), on_error](sdbus::MethodReply& reply,
+                                                    const sdbus::Error* error) {
+          if (error != nullptr) {
+            on_error(*error);
+            return;
+          }
+          // A reply of the wrong shape throws while being read; it is the
+          // peer's fault, so it becomes an error, never a crash.
+          try {
+            on_reply(reply);
+          } catch (const sdbus::Error& e) {
+            on_error(sdbus::Error("org.freedesktop.DBus.Error.InvalidSignature", e.getMessage()));
+          }
+        },
+        static_cast<std::uint64_t>(timeout));
+  } catch (const sdbus::Error& e) {
+    on_error(e);
+  }
+}
+
+void ModemManagerClient::count_error(const sdbus::Error& error, const std::string& what,
+                                     const std::string& path) {
+  errors_.add(classify_dbus_error(error.getName()));
+  if (logged_failures_.insert(what + " " + path + " " + error.getName()).second) {
+    log_warn("D-Bus call failed", {{"call", what},
+                                   {"path", path},
+                                   {"error", error.getName()},
+                                   {"detail", error.getMessage()}});
+  }
+  notify_changed();
+}
+
+void ModemManagerClient::notify_changed() {
+  if (on_change_) on_change_();
+}
+
+void ModemManagerClient::start() {
+  auto guarded = [this](void (ModemManagerClient::*handler)(sdbus::Message&)) {
+    return [this, handler](sdbus::Message& message) {
+      try {
+        (this->*handler)(message);
+      } catch (const sdbus::Error& e) {
+        // A signal with unexpected argument types: ignore it, count it.
+        errors_.add(ErrorKind::kInvalidReply);
+        log_debug("ignored malformed signal",
+                  {{"member", message.getMemberName()}, {"err", e.getMessage()}});
+        notify_changed();
+      }
+    };
+  };
+  const std::string mm_sender = std::string("sender='") + mm::kService + "',";
+  matches_.push_back(bus_.addMatch(
+      match_rule("sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                 "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" +
+                 std::string(mm::kService) + "'"),
+      guarded(&ModemManagerClient::on_name_owner_changed)));
+  matches_.push_back(bus_.addMatch(
+      match_rule(mm_sender + "interface='" + mm::kObjectManager + "',member='InterfacesAdded'"),
+      guarded(&ModemManagerClient::on_interfaces_added)));
+  matches_.push_back(bus_.addMatch(
+      match_rule(mm_sender + "interface='" + mm::kObjectManager + "',member='InterfacesRemoved'"),
+      guarded(&ModemManagerClient::on_interfaces_removed)));
+  matches_.push_back(bus_.addMatch(
+      match_rule(mm_sender + "interface='" + mm::kProperties + "',member='PropertiesChanged'"),
+      guarded(&ModemManagerClient::on_properties_changed)));
+  resync();
+}
+
+void ModemManagerClient::resync() {
+  if (current_round_) current_round_->superseded = true;
+  auto round = std::make_shared<Round>(this);
+  current_round_ = round;
+  // NameHasOwner first: a method call to ModemManager itself would make the
+  // bus start the daemon through D-Bus activation, which is not ours to do.
+  auto message = bus_driver_->createMethodCall(kDbusService, "NameHasOwner");
+  message << std::string(mm::kService);
+  const auto timeout =
+      std::chrono::duration_cast<std::chrono::microseconds>(options_.call_timeout).count();
+  try {
+    bus_driver_->callMethod(
+        message,
+        [this, round](sdbus::MethodReply& reply, const sdbus::Error* error) {
+          if (error != nullptr) {
+            round->failed = true;
+            count_error(*error, "NameHasOwner", kDbusPath);
+            return;
+          }
+          bool has_owner = false;
+          try {
+            reply >> has_owner;
+          } catch (const sdbus::Error& e) {
+            round->failed = true;
+            count_error(e, "NameHasOwner", kDbusPath);
+            return;
+          }
+          if (has_owner) {
+            manager_appeared(round);
+          } else {
+            manager_vanished();
+          }
+        },
+        static_cast<std::uint64_t>(timeout));
+  } catch (const sdbus::Error& e) {
+    round->failed = true;
+    count_error(e, "NameHasOwner", kDbusPath);
+  }
+}
+
+void ModemManagerClient::manager_appeared(std::shared_ptr<Round> round) {
+  if (!model_.manager_present()) {
+    log_info("ModemManager is on the bus");
+    model_.set_manager_present(true);
+    notify_changed();
+  }
+  fetch_version(round);
+  fetch_managed_objects(round);
+}
+
+void ModemManagerClient::manager_vanished() {
+  if (model_.manager_present()) log_warn("ModemManager left the bus");
+  model_.set_manager_present(false);
+  signal_setup_done_.clear();
+  signal_setup_pending_.clear();
+  linked_pending_.clear();
+  // Its objects are gone; so are calls still waiting on them.
+  proxies_.clear();
+  notify_changed();
+}
+
+void ModemManagerClient::fetch_version(std::shared_ptr<Round> round) {
+  call(
+      mm::kManagerPath, mm::kProperties, "Get",
+      [](sdbus::MethodCall& m) { m << std::string(mm::kManagerInterface) << std::string("Version"); },
+      [this, round](sdbus::MethodReply& reply) {
+        sdbus::Variant value;
+        reply >> value;
+        if (value.peekValueType() == "s") {
+          model_.set_manager_version(value.get<std::string>());
+        } else {
+          errors_.add(ErrorKind::kInvalidValue);
+        }
+        notify_changed();
+      },
+      [this, round](const sdbus::Error& e) {
+        round->failed = true;
+        count_error(e, "Get Version", mm::kManagerPath);
+      });
+}
+
+void ModemManagerClient::fetch_managed_objects(std::shared_ptr<Round> round) {
+  call(
+      mm::kManagerPath, mm::kObjectManager, "GetManagedObjects", nullptr,
+      [this, round](sdbus::MethodReply& reply) {
+        std::map<sdbus::ObjectPath, std::map<std::string, PropertyMap>> objects;
+        reply >> objects;
+        ObjectMap modems;
+        for (auto& [path, interfaces] : objects) {
+          auto& object = modems[path];
+          for (auto& [name, properties] : interfaces) object[name] = std::move(properties);
+        }
+        model_.replace_modems(std::move(modems));
+        for (auto it = signal_setup_done_.begin(); it != signal_setup_done_.end();) {
+          it = model_.modems().count(*it) ? std::next(it) : signal_setup_done_.erase(it);
+        }
+        sync_linked_objects(round, true);
+        poll_locations(round);
+        setup_signals(round);
+        drop_unused_proxies();
+        notify_changed();
+      },
+      [this, round](const sdbus::Error& e) {
+        round->failed = true;
+        count_error(e, "GetManagedObjects", mm::kManagerPath);
+      });
+}
+
+void ModemManagerClient::sync_linked_objects(std::shared_ptr<Round> round, bool refetch_all) {
+  model_.prune_linked();
+  for (const auto& path : model_.referenced_linked_paths()) {
+    if (!refetch_all && (model_.linked().count(path) || linked_pending_.count(path))) continue;
+    fetch_linked(path, is_sim_path(path) ? mm::kSim : mm::kBearer, round);
+  }
+}
+
+void ModemManagerClient::fetch_linked(const std::string& path, const char* interface,
+                                      std::shared_ptr<Round> round) {
+  linked_pending_.insert(path);
+  const std::string iface = interface;
+  call(
+      path, mm::kProperties, "GetAll", [iface](sdbus::MethodCall& m) { m << iface; },
+      [this, path, iface, round](sdbus::MethodReply& reply) {
+        linked_pending_.erase(path);
+        PropertyMap properties;
+        reply >> properties;
+        // The modem may have dropped it while the call was under way.
+        if (!model_.referenced_linked_paths().count(path)) return;
+        model_.set_linked_interface(path, iface, std::move(properties));
+        notify_changed();
+      },
+      [this, path, round](const sdbus::Error& e) {
+        linked_pending_.erase(path);
+        round->failed = true;
+        model_.forget_linked(path);
+        count_error(e, "GetAll", path);
+      });
+}
+
+void ModemManagerClient::poll_locations(std::shared_ptr<Round> round) {
+  constexpr unsigned kPositionSources =
+      mm::kLocation3gppLacCi | mm::kLocationGpsRaw | mm::kLocationCdmaBs;
+  for (const auto& [path, object] : model_.modems()) {
+    auto location = object.find(mm::kLocation);
+    if (location == object.end()) continue;
+    const PropertyMap& p = location->second;
+    const auto enabled = p.count("Enabled") ? p.at("Enabled").get<std::uint32_t>() : 0u;
+    const bool signals = p.count("SignalsLocation") && p.at("SignalsLocation").get<bool>();
+    if ((enabled & kPositionSources) == 0 || signals) {
+      model_.forget_location(path);
+      continue;
+    }
+    const std::string modem_path = path;
+    call(
+        modem_path, mm::kLocation, "GetLocation", nullptr,
+        [this, modem_path, round](sdbus::MethodReply& reply) {
+          LocationMap location_map;
+          reply >> location_map;
+          model_.set_location(modem_path, std::move(location_map));
+          notify_changed();
+        },
+        [this, modem_path, round](const sdbus::Error& e) {
+          round->failed = true;
+          model_.forget_location(modem_path);
+          count_error(e, "GetLocation", modem_path);
+        });
+  }
+}
+
+void ModemManagerClient::setup_signals(std::shared_ptr<Round> round) {
+  for (const auto& [path, object] : model_.modems()) {
+    (void)object;
+    setup_signal(path, round);
+  }
+}
+
+void ModemManagerClient::setup_signal(const std::string& modem_path, std::shared_ptr<Round> round) {
+  if (options_.signal_rate <= Duration::zero()) return;
+  auto modem_it = model_.modems().find(modem_path);
+  if (modem_it == model_.modems().end()) return;
+  const InterfaceMap& object = modem_it->second;
+  auto signal = object.find(mm::kSignal);
+  auto modem = object.find(mm::kModem);
+  if (signal == object.end() || modem == object.end()) return;
+  const std::uint32_t rate = static_cast<std::uint32_t>(std::max<std::int64_t>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(options_.signal_rate).count()));
+  const auto& sp = signal->second;
+  const std::uint32_t current = sp.count("Rate") ? sp.at("Rate").get<std::uint32_t>() : 0u;
+  if (signal_setup_done_.count(modem_path) && current == rate) return;
+  if (signal_setup_pending_.count(modem_path)) return;
+  // ModemManager only measures extended signal on an enabled modem.
+  const auto& mp = modem->second;
+  const std::int32_t state = mp.count("State") ? mp.at("State").get<std::int32_t>() : 0;
+  if (state < mm::kModemStateEnabled) return;
+  signal_setup_pending_.insert(modem_path);
+  call(
+      modem_path, mm::kSignal, "Setup", [rate](sdbus::MethodCall& m) { m << rate; },
+      [this, modem_path, round](sdbus::MethodReply&) {
+        signal_setup_pending_.erase(modem_path);
+        signal_setup_done_.insert(modem_path);
+        log_debug("extended signal set up", {{"path", modem_path}});
+      },
+      [this, modem_path, round](const sdbus::Error& e) {
+        signal_setup_pending_.erase(modem_path);
+        round->failed = true;
+        count_error(e, "Signal.Setup", modem_path);
+      });
+}
+
+void ModemManagerClient::drop_unused_proxies() {
+  const auto linked = model_.referenced_linked_paths();
+  for (auto it = proxies_.begin(); it != proxies_.end();) {
+    const std::string& path = it->first;
+    const bool used = path == mm::kManagerPath || model_.modems().count(path) ||
+                      linked.count(path) || linked_pending_.count(path);
+    it = used ? std::next(it) : proxies_.erase(it);
+  }
+}
+
+void ModemManagerClient::on_name_owner_changed(sdbus::Message& message) {
+  std::string name, old_owner, new_owner;
+  message >> name >> old_owner >> new_owner;
+  if (name != mm::kService) return;
+  if (!old_owner.empty()) manager_vanished();
+  if (!new_owner.empty()) resync();
+}
+
+void ModemManagerClient::on_interfaces_added(sdbus::Message& message) {
+  if (message.getPath() != mm::kManagerPath) return;
+  sdbus::ObjectPath path;
+  std::map<std::string, PropertyMap> interfaces;
+  message >> path >> interfaces;
+  if (!model_.manager_present()) return;  // the resync in flight will see it
+  InterfaceMap object;
+  for (auto& [name, properties] : interfaces) object[name] = std::move(properties);
+  model_.add_interfaces(path, std::move(object));
+  auto round = current_round_ ? current_round_ : std::make_shared<Round>(this);
+  // Changes outside a full collection do not count as one.
+  if (!current_round_) round->superseded = true;
+  sync_linked_objects(round, false);
+  setup_signal(path, round);
+  notify_changed();
+}
+
+void ModemManagerClient::on_interfaces_removed(sdbus::Message& message) {
+  if (message.getPath() != mm::kManagerPath) return;
+  sdbus::ObjectPath path;
+  std::vector<std::string> interfaces;
+  message >> path >> interfaces;
+  model_.remove_interfaces(path, interfaces);
+  if (!model_.modems().count(path)) {
+    signal_setup_done_.erase(path);
+    signal_setup_pending_.erase(path);
+  }
+  model_.prune_linked();
+  drop_unused_proxies();
+  notify_changed();
+}
+
+void ModemManagerClient::on_properties_changed(sdbus::Message& message) {
+  const std::string path = message.getPath();
+  std::string interface;
+  PropertyMap changed;
+  std::vector<std::string> invalidated;
+  message >> interface >> changed >> invalidated;
+  const bool links_changed =
+      interface == mm::kModem &&
+      (changed.count("Sim") || changed.count("SimSlots") || changed.count("Bearers"));
+  const bool state_changed = interface == mm::kModem && changed.count("State");
+  const bool rate_changed = interface == mm::kSignal && changed.count("Rate");
+  if (!model_.apply_properties_changed(path, interface, std::move(changed), invalidated)) return;
+  std::shared_ptr<Round> detached = std::make_shared<Round>(this);
+  detached->superseded = true;  // not a full collection
+  if (links_changed) {
+    sync_linked_objects(detached, false);
+    drop_unused_proxies();
+  }
+  if (state_changed || rate_changed) setup_signal(path, detached);
+  notify_changed();
+}
+
+}  // namespace mmx

@@ -1,0 +1,98 @@
+#pragma once
+// The collector's only D-Bus client: keeps ModemModel equal to what
+// ModemManager publishes. GetManagedObjects once, then signals
+// (InterfacesAdded/Removed, PropertiesChanged, NameOwnerChanged); a periodic
+// resync heals anything missed. Every call is asynchronous with a timeout,
+// so nothing here can stall the event loop; failures are counted and the
+// values they would have refreshed are dropped rather than kept stale.
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "duration.h"
+#include "error_counters.h"
+#include "modem_model.h"
+#include "snapshot_builder.h"
+
+namespace mmx {
+
+struct ModemManagerClientOptions {
+  Duration call_timeout = std::chrono::seconds(5);
+  // Signal.Setup rate; zero leaves the Signal interface alone.
+  Duration signal_rate = std::chrono::seconds(5);
+};
+
+class ModemManagerClient {
+ public:
+  ModemManagerClient(sdbus::IConnection& bus, ModemModel& model, ErrorCounters& errors,
+                     ModemManagerClientOptions options);
+  ~ModemManagerClient();
+  ModemManagerClient(const ModemManagerClient&) = delete;
+  ModemManagerClient& operator=(const ModemManagerClient&) = delete;
+
+  // Subscribes to ModemManager's signals and starts the first collection.
+  void start();
+  // A full collection: presence, GetManagedObjects, every SIM and bearer,
+  // locations, and Signal.Setup where it is still owed.
+  void resync();
+
+  // The last completed full collection.
+  CollectionStatus collection_status() const { return status_; }
+  // Called after every change of the model (to schedule a snapshot).
+  void set_change_callback(std::function<void()> callback) { on_change_ = std::move(callback); }
+
+ private:
+  struct Round;
+  using ReplyHandler = std::function<void(sdbus::MethodReply&)>;
+  using ErrorHandler = std::function<void(const sdbus::Error&)>;
+
+  sdbus::IProxy& proxy_for(const std::string& path);
+  void call(const std::string& path, const char* interface, const char* method,
+            const std::function<void(sdbus::MethodCall&)>& arguments, ReplyHandler on_reply,
+            ErrorHandler on_error);
+
+  void on_name_owner_changed(sdbus::Message& message);
+  void on_interfaces_added(sdbus::Message& message);
+  void on_interfaces_removed(sdbus::Message& message);
+  void on_properties_changed(sdbus::Message& message);
+
+  void manager_appeared(std::shared_ptr<Round> round);
+  void manager_vanished();
+  void fetch_managed_objects(std::shared_ptr<Round> round);
+  void fetch_version(std::shared_ptr<Round> round);
+  void sync_linked_objects(std::shared_ptr<Round> round, bool refetch_all);
+  void fetch_linked(const std::string& path, const char* interface, std::shared_ptr<Round> round);
+  void poll_locations(std::shared_ptr<Round> round);
+  void setup_signals(std::shared_ptr<Round> round);
+  void setup_signal(const std::string& modem_path, std::shared_ptr<Round> round);
+
+  void count_error(const sdbus::Error& error, const std::string& what, const std::string& path);
+  void notify_changed();
+  void drop_unused_proxies();
+
+  sdbus::IConnection& bus_;
+  ModemModel& model_;
+  ErrorCounters& errors_;
+  ModemManagerClientOptions options_;
+  std::unique_ptr<sdbus::IProxy> bus_driver_;
+  std::map<std::string, std::unique_ptr<sdbus::IProxy>> proxies_;
+  std::vector<sdbus::Slot> matches_;
+  std::function<void()> on_change_;
+  CollectionStatus status_;
+  std::shared_ptr<Round> current_round_;
+
+  // Signal.Setup state per modem path: done, or in flight.
+  std::set<std::string> signal_setup_done_;
+  std::set<std::string> signal_setup_pending_;
+  // Each (path, what) failure is logged once; the counter says the rest.
+  std::set<std::string> logged_failures_;
+  std::set<std::string> linked_pending_;
+};
+
+}  // namespace mmx

@@ -1,0 +1,82 @@
+#pragma once
+// The collector's mirror of ModemManager: every modem (from the object
+// manager) and every SIM and bearer object the modems name, each as the
+// properties D-Bus last told us. Pure data: it makes no D-Bus calls and knows
+// nothing about metrics. Every mutation that changes content bumps
+// generation(), which is what triggers a new snapshot.
+
+#include <sdbus-c++/Types.h>
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "error_counters.h"
+
+namespace mmx {
+
+using PropertyMap = std::map<std::string, sdbus::Variant>;
+using InterfaceMap = std::map<std::string, PropertyMap>;
+using ObjectMap = std::map<std::string, InterfaceMap>;
+// Modem.Location.GetLocation's a{uv}, by MMModemLocationSource bit.
+using LocationMap = std::map<std::uint32_t, sdbus::Variant>;
+
+class ModemModel {
+ public:
+  explicit ModemModel(ErrorCounters& errors) : errors_(errors) {}
+
+  // ModemManager appeared (with its version) or vanished; vanishing forgets
+  // every object, so nothing stale outlives the daemon.
+  void set_manager_present(bool present);
+  void set_manager_version(std::string version);
+  bool manager_present() const { return manager_present_; }
+  const std::string& manager_version() const { return manager_version_; }
+
+  // The whole set of modems, from GetManagedObjects.
+  void replace_modems(ObjectMap modems);
+  // InterfacesAdded / InterfacesRemoved of the object manager.
+  void add_interfaces(const std::string& path, InterfaceMap interfaces);
+  void remove_interfaces(const std::string& path, const std::vector<std::string>& interfaces);
+
+  // A SIM's or bearer's interface, from Properties.GetAll.
+  void set_linked_interface(const std::string& path, const std::string& interface,
+                            PropertyMap properties);
+  // Drops a linked object whose GetAll failed: its last values are not
+  // served as current.
+  void forget_linked(const std::string& path);
+
+  // PropertiesChanged. Returns false when the object or interface is not one
+  // the model tracks (then nothing changes).
+  bool apply_properties_changed(const std::string& path, const std::string& interface,
+                                PropertyMap changed, const std::vector<std::string>& invalidated);
+
+  void set_location(const std::string& modem_path, LocationMap location);
+  void forget_location(const std::string& modem_path);
+
+  // SIM and bearer paths the modems name in Sim, SimSlots and Bearers.
+  std::set<std::string> referenced_linked_paths() const;
+  // Forgets linked objects no modem names any more; returns how many.
+  std::size_t prune_linked();
+
+  const ObjectMap& modems() const { return modems_; }
+  const ObjectMap& linked() const { return linked_; }
+  const LocationMap* location(const std::string& modem_path) const;
+  std::uint64_t generation() const { return generation_; }
+
+ private:
+  // Keeps the mirrored properties of the right type; counts the others.
+  PropertyMap filter(const std::string& interface, PropertyMap properties);
+  void changed() { ++generation_; }
+
+  ErrorCounters& errors_;
+  bool manager_present_ = false;
+  std::string manager_version_;
+  ObjectMap modems_;
+  ObjectMap linked_;
+  std::map<std::string, LocationMap> locations_;
+  std::uint64_t generation_ = 1;
+};
+
+}  // namespace mmx

@@ -1,0 +1,24 @@
+#pragma once
+// The ModemManager properties the exporter mirrors, with the D-Bus signature
+// each must have. The model keeps only these, so memory does not grow with
+// properties nobody renders, and a value of the wrong type is dropped (and
+// counted) when it arrives instead of surprising the snapshot builder.
+
+#include <string_view>
+
+namespace mmx {
+
+enum class PropertyCheck {
+  kKeep,          // known, right type
+  kWrongType,     // known, wrong type: drop and count
+  kNotMirrored,   // not used by the exporter: drop silently
+};
+
+PropertyCheck check_property(std::string_view interface, std::string_view property,
+                             std::string_view signature);
+
+// Interfaces whose presence alone matters even when none of their properties
+// are mirrored (e.g. Messaging supported).
+bool is_mirrored_interface(std::string_view interface);
+
+}  // namespace mmx

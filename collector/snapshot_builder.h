@@ -1,0 +1,34 @@
+#pragma once
+// Model -> Snapshot: the one place that knows how ModemManager's properties
+// map onto schema/snapshot.capnp.
+
+#include <capnp/message.h>
+
+#include <chrono>
+#include <cstdint>
+
+#include "error_counters.h"
+#include "modem_model.h"
+#include "process_stats.h"
+#include "redaction.h"
+
+namespace mmx {
+
+struct CollectionStatus {
+  double duration_seconds;  // NaN before the first full collection finished
+  bool success = false;
+};
+
+struct SnapshotContext {
+  std::uint64_t sequence = 0;
+  std::chrono::milliseconds heartbeat_interval{1000};
+  CollectionStatus collection;
+  const ErrorCounters* errors = nullptr;
+  ProcessSample process{};
+  Redaction redaction;
+};
+
+void build_snapshot(const ModemModel& model, const SnapshotContext& context,
+                    capnp::MessageBuilder& message);
+
+}  // namespace mmx
