@@ -1,0 +1,203 @@
+#include <capnp/message.h>
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "mm_dbus.h"
+#include "modem_model.h"
+#include "snapshot.capnp.h"
+#include "snapshot_builder.h"
+
+namespace {
+
+using mmx::InterfaceMap;
+using mmx::PropertyMap;
+
+const std::string kModemPath = "/org/freedesktop/ModemManager1/Modem/3";
+const std::string kSimPath = "/org/freedesktop/ModemManager1/SIM/3";
+const std::string kBearerPath = "/org/freedesktop/ModemManager1/Bearer/7";
+
+InterfaceMap sample_modem() {
+  InterfaceMap object;
+  object[mmx::mm::kModem] = PropertyMap{
+      {"DeviceIdentifier", sdbus::Variant(std::string("abc123"))},
+      {"Manufacturer", sdbus::Variant(std::string("Quectel"))},
+      {"State", sdbus::Variant(std::int32_t{8})},
+      {"SignalQuality", sdbus::Variant(sdbus::Struct<std::uint32_t, bool>(54u, true))},
+      {"Sim", sdbus::Variant(sdbus::ObjectPath(kSimPath))},
+      {"SimSlots", sdbus::Variant(std::vector<sdbus::ObjectPath>{})},
+      {"Bearers", sdbus::Variant(std::vector<sdbus::ObjectPath>{sdbus::ObjectPath(kBearerPath)})},
+      {"UnlockRetries", sdbus::Variant(std::map<std::uint32_t, std::uint32_t>{{2u, 3u}})},
+      {"Ports", sdbus::Variant(std::vector<sdbus::Struct<std::string, std::uint32_t>>{
+                    {std::string("wwan0"), 2u}})},
+      // Not mirrored: dropped silently.
+      {"SupportedIpFamilies", sdbus::Variant(std::uint32_t{7})},
+  };
+  object[mmx::mm::kModem3gpp] = PropertyMap{
+      {"OperatorCode", sdbus::Variant(std::string("01001"))},
+      {"Imei", sdbus::Variant(std::string("490154203237518"))},
+  };
+  object[mmx::mm::kSignal] = PropertyMap{
+      {"Rate", sdbus::Variant(std::uint32_t{5})},
+      {"Lte", sdbus::Variant(std::map<std::string, sdbus::Variant>{
+                  {"rsrp", sdbus::Variant(-95.5)}, {"snr", sdbus::Variant(12.0)}})},
+  };
+  return object;
+}
+
+mmx::SnapshotContext context(const mmx::ErrorCounters& errors) {
+  mmx::SnapshotContext c;
+  c.sequence = 9;
+  c.collection = {0.25, true};
+  c.errors = &errors;
+  c.process = {1, 2, 3, 4, 5};
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("model: a wrongly typed property is dropped and counted") {
+  mmx::ErrorCounters errors;
+  mmx::ModemModel model(errors);
+  model.set_manager_present(true);
+  InterfaceMap object = sample_modem();
+  object[mmx::mm::kModem]["State"] = sdbus::Variant(std::string("registered"));
+  model.add_interfaces(kModemPath, object);
+  const auto& modem = model.modems().at(kModemPath).at(mmx::mm::kModem);
+  CHECK(modem.count("State") == 0);
+  CHECK(modem.count("SupportedIpFamilies") == 0);
+  CHECK(modem.count("Manufacturer") == 1);
+  CHECK(errors.get(mmx::ErrorKind::kInvalidValue) == 1);
+}
+
+TEST_CASE("model: linked objects follow the modem's Sim and Bearers") {
+  mmx::ErrorCounters errors;
+  mmx::ModemModel model(errors);
+  model.set_manager_present(true);
+  model.add_interfaces(kModemPath, sample_modem());
+  CHECK(model.referenced_linked_paths() == std::set<std::string>{kSimPath, kBearerPath});
+  model.set_linked_interface(kBearerPath, mmx::mm::kBearer, {});
+  model.set_linked_interface("/org/freedesktop/ModemManager1/Bearer/99", mmx::mm::kBearer, {});
+  CHECK(model.prune_linked() == 1);
+  // The modem drops its bearer: the bearer goes at the next prune.
+  CHECK(model.apply_properties_changed(
+      kModemPath, mmx::mm::kModem,
+      {{"Bearers", sdbus::Variant(std::vector<sdbus::ObjectPath>{})}}, {}));
+  CHECK(model.prune_linked() == 1);
+  CHECK(model.linked().empty());
+}
+
+TEST_CASE("model: ModemManager vanishing forgets everything") {
+  mmx::ErrorCounters errors;
+  mmx::ModemModel model(errors);
+  model.set_manager_present(true);
+  model.set_manager_version("1.20.4");
+  model.add_interfaces(kModemPath, sample_modem());
+  const auto before = model.generation();
+  model.set_manager_present(false);
+  CHECK(model.generation() > before);
+  CHECK(model.modems().empty());
+  CHECK(model.manager_version().empty());
+}
+
+TEST_CASE("model: changes to unknown objects are ignored") {
+  mmx::ErrorCounters errors;
+  mmx::ModemModel model(errors);
+  model.set_manager_present(true);
+  const auto before = model.generation();
+  CHECK_FALSE(model.apply_properties_changed("/org/freedesktop/ModemManager1/SMS/1",
+                                             mmx::mm::kModem, {}, {}));
+  CHECK(model.generation() == before);
+}
+
+TEST_CASE("snapshot builder: modem, SIM, bearer and signal values") {
+  mmx::ErrorCounters errors;
+  errors.add(mmx::ErrorKind::kTimeout);
+  mmx::ModemModel model(errors);
+  model.set_manager_present(true);
+  model.set_manager_version("1.20.4");
+  model.add_interfaces(kModemPath, sample_modem());
+  model.set_linked_interface(kSimPath, mmx::mm::kSim,
+                             {{"Imsi", sdbus::Variant(std::string("001010123456789"))},
+                              {"Active", sdbus::Variant(true)}});
+  model.set_linked_interface(
+      kBearerPath, mmx::mm::kBearer,
+      {{"Connected", sdbus::Variant(true)},
+       {"Interface", sdbus::Variant(std::string("wwan0"))},
+       {"Stats", sdbus::Variant(std::map<std::string, sdbus::Variant>{
+                     {"total-rx-bytes", sdbus::Variant(std::uint64_t{1234})},
+                     {"attempts", sdbus::Variant(std::uint32_t{2})}})}});
+
+  capnp::MallocMessageBuilder message;
+  mmx::build_snapshot(model, context(errors), message);
+  auto snapshot = message.getRoot<mmx::schema::Snapshot>().asReader();
+  CHECK(snapshot.getSequence() == 9);
+  CHECK(snapshot.getManager().getPresent());
+  CHECK(snapshot.getManager().getVersion() == "1.20.4");
+  REQUIRE(snapshot.getCollection().getErrors().size() == 1);
+  CHECK(snapshot.getCollection().getErrors()[0].getKind() == "timeout");
+  REQUIRE(snapshot.getModems().size() == 1);
+  auto modem = snapshot.getModems()[0];
+  CHECK(modem.getDeviceId() == "abc123");
+  CHECK(modem.getState() == 8);
+  CHECK(modem.getSignalQualityPercent() == 54);
+  CHECK(modem.getSignalQualityRecent());
+  REQUIRE(modem.getUnlockRetries().size() == 1);
+  CHECK(modem.getUnlockRetries()[0].getRetries() == 3);
+  REQUIRE(modem.getPorts().size() == 1);
+  CHECK(modem.getPorts()[0].getName() == "wwan0");
+  CHECK(modem.getThreeGpp().getOperatorCode() == "01001");
+  auto lte = modem.getSignal().getLte();
+  CHECK(lte.getRsrp() == doctest::Approx(-95.5));
+  CHECK(std::isnan(lte.getRssi()));
+  CHECK_FALSE(modem.getSignal().hasUmts());
+  CHECK_FALSE(modem.hasLocation());
+  CHECK_FALSE(modem.hasMessaging());
+  REQUIRE(modem.getSims().size() == 1);
+  CHECK(modem.getSims()[0].getImsi() == "001010123456789");
+  CHECK(modem.getSims()[0].getPrimary());
+  CHECK(modem.getSims()[0].getSlot() == 0);
+  REQUIRE(modem.getBearers().size() == 1);
+  auto bearer = modem.getBearers()[0];
+  CHECK(bearer.getIndex() == "7");
+  CHECK(bearer.getConnected());
+  CHECK(bearer.getStats().getTotalRxBytes() == 1234);
+  CHECK(bearer.getStats().getAttempts() == 2);
+  CHECK(std::isnan(bearer.getStats().getTxBytes()));
+}
+
+TEST_CASE("snapshot builder: redaction removes identifiers before they leave the collector") {
+  mmx::ErrorCounters errors;
+  mmx::ModemModel model(errors);
+  model.set_manager_present(true);
+  InterfaceMap object = sample_modem();
+  object[mmx::mm::kModem]["EquipmentIdentifier"] = sdbus::Variant(std::string("490154203237518"));
+  model.add_interfaces(kModemPath, object);
+  model.set_linked_interface(kSimPath, mmx::mm::kSim,
+                             {{"Imsi", sdbus::Variant(std::string("001010123456789"))},
+                              {"SimIdentifier", sdbus::Variant(std::string("8901"))}});
+  auto ctx = context(errors);
+  std::string error;
+  ctx.redaction = *mmx::parse_redaction("all", error);
+  capnp::MallocMessageBuilder message;
+  mmx::build_snapshot(model, ctx, message);
+  auto modem = message.getRoot<mmx::schema::Snapshot>().asReader().getModems()[0];
+  CHECK(modem.getEquipmentIdentifier() == "");
+  CHECK(modem.getThreeGpp().getImei() == "");
+  CHECK(modem.getSims()[0].getImsi() == "");
+  CHECK(modem.getSims()[0].getIccid() == "");
+  CHECK(modem.getDeviceId() == "abc123");
+}
+
+TEST_CASE("snapshot builder: no modems while ModemManager is absent") {
+  mmx::ErrorCounters errors;
+  mmx::ModemModel model(errors);
+  model.set_manager_present(true);
+  model.add_interfaces(kModemPath, sample_modem());
+  model.set_manager_present(false);
+  capnp::MallocMessageBuilder message;
+  mmx::build_snapshot(model, context(errors), message);
+  auto snapshot = message.getRoot<mmx::schema::Snapshot>().asReader();
+  CHECK_FALSE(snapshot.getManager().getPresent());
+  CHECK(snapshot.getModems().size() == 0);
+}
