@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: the unit tests
+# (CTest, plain and under ASan/UBSan) and the end-to-end tests (pytest).
+# Exits non-zero when anything fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh
+
+jobs="$(nproc)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMMX_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs" --target unit-tests
+
+status=0
+echo "== unit tests (ASan/UBSan)"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+   ctest --output-on-failure -j"$jobs") || status=1
+
+echo "== unit tests"
+(cd build && ctest --output-on-failure -j"$jobs") || status=1
+
+echo "== end-to-end tests"
+# Debian's python3 carries dbusmock and pytest; a python3 earlier on PATH may not.
+MMX_BUILD_DIR="$PWD/build" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e || status=1
+
+exit "$status"
