@@ -48,7 +48,7 @@ ModemManagerClient::ModemManagerClient(sdbus::IConnection& bus, ModemModel& mode
 ModemManagerClient::~ModemManagerClient() {
   // Pending calls are cancelled with their proxies; their rounds must not
   // report back into a destroyed client.
-  if (current_round_) current_round_->client = nullptr;
+  if (auto round = current_round_.lock()) round->client = nullptr;
   matches_.clear();
   proxies_.clear();
   bus_driver_.reset();
@@ -140,7 +140,7 @@ void ModemManagerClient::start() {
 }
 
 void ModemManagerClient::resync() {
-  if (current_round_) current_round_->superseded = true;
+  if (auto previous = current_round_.lock()) previous->superseded = true;
   auto round = std::make_shared<Round>(this);
   current_round_ = round;
   // NameHasOwner first: a method call to ModemManager itself would make the
@@ -375,9 +375,12 @@ void ModemManagerClient::on_interfaces_added(sdbus::Message& message) {
   InterfaceMap object;
   for (auto& [name, properties] : interfaces) object[name] = std::move(properties);
   model_.add_interfaces(path, std::move(object));
-  auto round = current_round_ ? current_round_ : std::make_shared<Round>(this);
-  // Changes outside a full collection do not count as one.
-  if (!current_round_) round->superseded = true;
+  auto round = current_round_.lock();
+  if (!round) {
+    // Changes outside a full collection do not count as one.
+    round = std::make_shared<Round>(this);
+    round->superseded = true;
+  }
   sync_linked_objects(round, false);
   setup_signal(path, round);
   notify_changed();

@@ -85,7 +85,8 @@ class ModemManagerClient {
   std::vector<sdbus::Slot> matches_;
   std::function<void()> on_change_;
   CollectionStatus status_;
-  std::shared_ptr<Round> current_round_;
+  // Weak: the calls of a round own it, so it ends when they all have.
+  std::weak_ptr<Round> current_round_;
 
   // Signal.Setup state per modem path: done, or in flight.
   std::set<std::string> signal_setup_done_;

@@ -11,6 +11,8 @@ import time
 import urllib.error
 import urllib.request
 
+import harness
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("MMX_BUILD_DIR", os.path.join(ROOT, "build"))
 COLLECTOR = os.path.join(BUILD, "bin", "mm-exporter")
@@ -122,7 +124,7 @@ class Exporter:
         # A file, not a pipe: nobody drains a pipe while a test runs, and a
         # full pipe would block the exporter's log writes.
         self.log = tempfile.NamedTemporaryFile(prefix="mm-exporter-", suffix=".log")
-        self.process = subprocess.Popen(
+        self.process = harness.spawn(
             [COLLECTOR, f"--web.listen-address=127.0.0.1:{self.port}", *extra_args],
             env=env, stdout=subprocess.DEVNULL, stderr=self.log)
 

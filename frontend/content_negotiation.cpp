@@ -1,0 +1,163 @@
+#include "content_negotiation.h"
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+#include <string>
+
+namespace mmx {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// Calls `visit(element)` for each comma-separated element.
+template <typename Visit>
+void for_each_element(std::string_view list, Visit visit) {
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    std::string_view element = trim(list.substr(0, comma));
+    if (!element.empty()) visit(element);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+// RFC 9110's qvalue: "0" ["." 0*3DIGIT] or "1" ["." 0*3"0"], in thousandths.
+std::optional<int> parse_qvalue(std::string_view text) {
+  if (text.empty() || text.size() > 5 || (text[0] != '0' && text[0] != '1')) return std::nullopt;
+  int thousandths = (text[0] - '0') * 1000;
+  if (text.size() > 1) {
+    if (text[1] != '.') return std::nullopt;
+    int scale = 100;
+    for (char c : text.substr(2)) {
+      if (c < '0' || c > '9') return std::nullopt;
+      thousandths += (c - '0') * scale;
+      scale /= 10;
+    }
+  }
+  if (thousandths > 1000) return std::nullopt;
+  return thousandths;
+}
+
+// One element of a header: "token[/token] *(; name=value)".
+struct Element {
+  std::string_view value;
+  std::string_view version;  // the "version" parameter, unquoted; empty when absent
+  int q = 1000;              // thousandths
+  bool valid = true;
+};
+
+Element parse_element(std::string_view text) {
+  Element element;
+  const auto semicolon = text.find(';');
+  element.value = trim(text.substr(0, semicolon));
+  if (semicolon == std::string_view::npos) return element;
+  std::string_view params = text.substr(semicolon + 1);
+  while (!params.empty()) {
+    const auto next = params.find(';');
+    std::string_view param = trim(params.substr(0, next));
+    params = next == std::string_view::npos ? std::string_view() : params.substr(next + 1);
+    const auto eq = param.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string_view name = trim(param.substr(0, eq));
+    std::string_view value = trim(param.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    if (iequals(name, "q")) {
+      auto q = parse_qvalue(value);
+      if (!q) element.valid = false;
+      element.q = q.value_or(0);
+    } else if (iequals(name, "version")) {
+      element.version = value;
+    }
+  }
+  return element;
+}
+
+// How well a media range matches one of the types we offer: -1 no match,
+// 0 "*/*", 1 "type/*", 2 the type, 3 the type with our version named.
+struct Offer {
+  std::string_view type;
+  std::string_view subtype;
+  std::string_view version;
+};
+
+int specificity(const Element& range, const Offer& offer) {
+  const auto slash = range.value.find('/');
+  if (slash == std::string_view::npos) return -1;
+  const std::string_view type = trim(range.value.substr(0, slash));
+  const std::string_view subtype = trim(range.value.substr(slash + 1));
+  if (type == "*" && subtype == "*") return 0;
+  if (!iequals(type, offer.type)) return -1;
+  if (subtype == "*") return 1;
+  if (!iequals(subtype, offer.subtype)) return -1;
+  if (range.version.empty()) return 2;
+  return range.version == offer.version ? 3 : -1;
+}
+
+// The q-value (thousandths) `accept` gives `offer`, and whether it came from
+// a range that names the type itself rather than a wildcard.
+struct Quality {
+  int q = 0;
+  bool explicit_type = false;
+};
+
+Quality quality(std::string_view accept, const Offer& offer) {
+  int best_specificity = -1;
+  Quality result;
+  for_each_element(accept, [&](std::string_view text) {
+    const Element range = parse_element(text);
+    if (!range.valid) return;
+    const int s = specificity(range, offer);
+    if (s < 0 || s < best_specificity) return;
+    if (s > best_specificity) {
+      best_specificity = s;
+      result.q = range.q;
+    } else {
+      result.q = std::max(result.q, range.q);
+    }
+    result.explicit_type = s >= 2;
+  });
+  return result;
+}
+
+constexpr Offer kOpenMetrics{"application", "openmetrics-text", "1.0.0"};
+constexpr Offer kText{"text", "plain", "0.0.4"};
+
+}  // namespace
+
+Format negotiate_format(std::string_view accept) {
+  const Quality open_metrics = quality(accept, kOpenMetrics);
+  if (!open_metrics.explicit_type || open_metrics.q == 0) return Format::kText;
+  return open_metrics.q >= quality(accept, kText).q ? Format::kOpenMetrics : Format::kText;
+}
+
+bool accepts_gzip(std::string_view accept_encoding) {
+  std::optional<int> gzip;
+  std::optional<int> any;
+  for_each_element(accept_encoding, [&](std::string_view text) {
+    const Element coding = parse_element(text);
+    if (!coding.valid) return;
+    if (iequals(coding.value, "gzip") || iequals(coding.value, "x-gzip")) {
+      gzip = std::max(gzip.value_or(0), coding.q);
+    } else if (coding.value == "*") {
+      any = std::max(any.value_or(0), coding.q);
+    }
+  });
+  if (gzip) return *gzip > 0;
+  return any.value_or(0) > 0;
+}
+
+}  // namespace mmx

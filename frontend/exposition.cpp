@@ -1,0 +1,734 @@
+#include "exposition.h"
+
+#include <ModemManager.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "metric_families.h"
+#include "mm_names.h"
+
+namespace mmx {
+namespace {
+
+using enum FamilyId;
+
+// A rough upper bound of one modem's share of the page (about 110 series of
+// about 100 bytes), so the page is built in one allocation.
+constexpr std::size_t kBytesPerModem = 16 * 1024;
+constexpr std::size_t kBytesBase = 4 * 1024;
+
+std::string_view text(capnp::Text::Reader t) {
+  return {t.cStr(), t.size()};
+}
+
+std::string_view bool_text(bool b) {
+  return b ? "true" : "false";
+}
+
+double bool_value(bool b) {
+  return b ? 1.0 : 0.0;
+}
+
+// Bearer indexes are numbers in text; order "2" before "10".
+bool index_less(std::string_view a, std::string_view b) {
+  return a.size() != b.size() ? a.size() < b.size() : a < b;
+}
+
+// What the renderer reads of a bearer and a modem, looked up once: every
+// family walks all modems, and each pointer a Cap'n Proto reader follows
+// costs time and counts against the reader's traversal limit.
+struct BearerView {
+  schema::Bearer::Reader bearer;
+  std::string_view index;
+  std::optional<schema::BearerStats::Reader> stats;
+  std::string labels;  // device_id="…",bearer="…"
+};
+
+// The signal technologies in the order of their families; error_rate's
+// technology label uses these names, as the modemmanager_signal_* names do.
+enum Technology : std::size_t { kCdma, kEvdo, kGsm, kUmts, kLte, kNr5g, kTechnologies };
+constexpr std::array<std::string_view, kTechnologies> kTechnologyNames = {"cdma", "evdo", "gsm",
+                                                                          "umts", "lte",  "nr5g"};
+
+struct SignalView {
+  std::uint32_t rate_seconds;
+  std::array<schema::SignalValues::Reader, kTechnologies> values;
+};
+
+struct ModemView {
+  schema::Modem::Reader modem;
+  std::string_view device_id;
+  bool has_modem_interface;
+  std::optional<schema::ThreeGpp::Reader> three_gpp;
+  std::optional<SignalView> signal;
+  std::optional<schema::Location::Reader> location;
+  std::optional<schema::Messaging::Reader> messaging;
+  std::string labels;  // device_id="…"
+  std::vector<BearerView> bearers;
+};
+
+ModemView modem_view(schema::Modem::Reader modem) {
+  ModemView v{modem, text(modem.getDeviceId()), modem.getHasModemInterface(), {}, {}, {}, {}, {},
+              {}};
+  if (modem.hasThreeGpp()) v.three_gpp = modem.getThreeGpp();
+  if (modem.hasSignal()) {
+    const auto s = modem.getSignal();
+    v.signal =
+        SignalView{s.getRateSeconds(),
+                   {s.getCdma(), s.getEvdo(), s.getGsm(), s.getUmts(), s.getLte(), s.getNr5g()}};
+  }
+  if (modem.hasLocation()) v.location = modem.getLocation();
+  if (modem.hasMessaging()) v.messaging = modem.getMessaging();
+  return v;
+}
+
+// The modems to render: sorted by device id (the collector sorts them too,
+// but the page must not depend on a peer's care), one per device id so no
+// series is ever duplicated, with their label sets rendered once.
+std::vector<ModemView> modem_views(capnp::List<schema::Modem>::Reader modems) {
+  std::vector<ModemView> views;
+  views.reserve(modems.size());
+  for (auto modem : modems) views.push_back(modem_view(modem));
+  std::ranges::stable_sort(views, {}, &ModemView::device_id);
+  auto duplicates = std::ranges::unique(views, {}, &ModemView::device_id);
+  views.erase(duplicates.begin(), duplicates.end());
+  for (ModemView& view : views) {
+    append_label(view.labels, "device_id", view.device_id);
+    auto bearers = view.modem.getBearers();
+    view.bearers.reserve(bearers.size());
+    for (auto bearer : bearers) {
+      BearerView b{bearer, text(bearer.getIndex()), {}, {}};
+      if (bearer.hasStats()) b.stats = bearer.getStats();
+      view.bearers.push_back(std::move(b));
+    }
+    std::ranges::stable_sort(view.bearers, index_less, &BearerView::index);
+    auto same = std::ranges::unique(view.bearers, {}, &BearerView::index);
+    view.bearers.erase(same.begin(), same.end());
+    for (BearerView& b : view.bearers) {
+      b.labels = view.labels;
+      b.labels.push_back(',');
+      append_label(b.labels, "bearer", b.index);
+    }
+  }
+  return views;
+}
+
+class SnapshotRenderer {
+ public:
+  SnapshotRenderer(std::string& out, schema::Snapshot::Reader snapshot, Format format)
+      : w_(out, format), snapshot_(snapshot) {}
+
+  void render() {
+    const auto manager = snapshot_.getManager();
+    const bool present = manager.getPresent();
+    begin_family(w_, kUp);
+    w_.begin_sample();
+    w_.value(bool_value(present));
+    // Without ModemManager there is nothing it reports, not even "0 modems":
+    // the collector's model was dropped with its bus name.
+    if (present) {
+      modems_ = modem_views(snapshot_.getModems());
+      begin_family(w_, kModemManagerInfo);
+      w_.begin_sample();
+      w_.label("version", text(manager.getVersion()));
+      w_.value(1);
+      begin_family(w_, kModems);
+      w_.begin_sample();
+      w_.value(static_cast<double>(modems_.size()));
+    }
+    render_collection();
+    if (!present) return;
+    render_modem_interface();
+    render_3gpp();
+    render_signal();
+    render_messaging();
+    render_location();
+    render_sims();
+    render_bearers();
+  }
+
+ private:
+  void render_collection() {
+    const auto collection = snapshot_.getCollection();
+    begin_family(w_, kScrapeDurationSeconds);
+    if (const double d = collection.getDurationSeconds(); !std::isnan(d)) {
+      w_.begin_sample();
+      w_.value(d);
+    }
+    begin_family(w_, kScrapeSuccess);
+    w_.begin_sample();
+    w_.value(bool_value(collection.getSuccess()));
+
+    // Sorted by kind; a kind listed twice (a collector bug) is summed rather
+    // than written as a duplicate series.
+    std::vector<std::pair<std::string_view, double>> errors;
+    for (auto e : collection.getErrors()) {
+      errors.emplace_back(text(e.getKind()), static_cast<double>(e.getCount()));
+    }
+    std::ranges::stable_sort(errors, {}, &std::pair<std::string_view, double>::first);
+    begin_family(w_, kScrapeErrorsTotal);
+    for (std::size_t i = 0; i < errors.size();) {
+      double sum = 0;
+      std::size_t j = i;
+      for (; j < errors.size() && errors[j].first == errors[i].first; ++j) sum += errors[j].second;
+      w_.begin_sample();
+      w_.label("kind", errors[i].first);
+      w_.value(sum);
+      i = j;
+    }
+  }
+
+  // One series per modem with `value(modem)` when it is not NaN; modems
+  // without the Modem interface's properties are skipped.
+  template <typename Value>
+  void modem_gauge(FamilyId id, Value value) {
+    begin_family(w_, id);
+    for (const ModemView& m : modems_) {
+      if (!m.has_modem_interface) continue;
+      const double v = value(m.modem);
+      if (std::isnan(v)) continue;
+      w_.begin_sample();
+      w_.rendered_labels(m.labels);
+      w_.value(v);
+    }
+  }
+
+  // One series per value ModemManager defines for `type`: 1 for `current`, 0
+  // for the others. A number ModemManager does not define shows as
+  // `label="other"` 1, so the state is never silently all zeros.
+  void enum_series(const ModemView& m, std::string_view label, mm::Enum type,
+                   std::int64_t current) {
+    bool known = false;
+    for (const mm::EnumValue& v : mm::values(type)) {
+      known = known || v.value == current;
+      w_.begin_sample();
+      w_.rendered_labels(m.labels);
+      w_.label(label, v.name);
+      w_.value(bool_value(v.value == current));
+    }
+    if (!known) {
+      w_.begin_sample();
+      w_.rendered_labels(m.labels);
+      w_.label(label, mm::kOtherName);
+      w_.value(1);
+    }
+  }
+
+  // One series per flag of the bitmask `type`, 1 when set in `mask`.
+  void flag_series(const ModemView& m, std::string_view label, mm::Enum type, std::uint64_t mask) {
+    for (const mm::EnumValue& v : mm::flags(type)) {
+      w_.begin_sample();
+      w_.rendered_labels(m.labels);
+      w_.label(label, v.name);
+      w_.value(bool_value((mask & static_cast<std::uint64_t>(v.value)) != 0));
+    }
+  }
+
+  void render_modem_interface() {
+    begin_family(w_, kModemInfo);
+    for (const ModemView& m : modems_) {
+      if (!m.has_modem_interface) continue;
+      const auto modem = m.modem;
+      scratch_.clear();
+      for (auto driver : modem.getDrivers()) {
+        if (!scratch_.empty()) scratch_.append(", ");
+        scratch_.append(text(driver));
+      }
+      w_.begin_sample();
+      w_.rendered_labels(m.labels);
+      w_.label("manufacturer", text(modem.getManufacturer()));
+      w_.label("model", text(modem.getModel()));
+      w_.label("revision", text(modem.getRevision()));
+      w_.label("hardware_revision", text(modem.getHardwareRevision()));
+      w_.label("plugin", text(modem.getPlugin()));
+      w_.label("primary_port", text(modem.getPrimaryPort()));
+      w_.label("device", text(modem.getDevice()));
+      w_.label("drivers", scratch_);
+      w_.label("equipment_identifier", text(modem.getEquipmentIdentifier()));
+      w_.label("carrier_configuration", text(modem.getCarrierConfiguration()));
+      w_.value(1);
+    }
+
+    begin_family(w_, kModemNetworkPortInfo);
+    std::vector<std::string_view> ports;
+    for (const ModemView& m : modems_) {
+      if (!m.has_modem_interface) continue;
+      ports.clear();
+      for (auto port : m.modem.getPorts()) {
+        if (port.getType() == MM_MODEM_PORT_TYPE_NET) ports.push_back(text(port.getName()));
+      }
+      std::ranges::sort(ports);
+      ports.erase(std::ranges::unique(ports).begin(), ports.end());
+      for (std::string_view port : ports) {
+        w_.begin_sample();
+        w_.rendered_labels(m.labels);
+        w_.label("device", port);
+        w_.value(1);
+      }
+    }
+
+    begin_family(w_, kModemState);
+    for (const ModemView& m : modems_) {
+      if (m.has_modem_interface) {
+        enum_series(m, "state", mm::Enum::kModemState, m.modem.getState());
+      }
+    }
+    begin_family(w_, kModemStateFailedReason);
+    for (const ModemView& m : modems_) {
+      if (m.has_modem_interface) {
+        enum_series(m, "reason", mm::Enum::kModemStateFailedReason, m.modem.getStateFailedReason());
+      }
+    }
+    begin_family(w_, kModemPowerState);
+    for (const ModemView& m : modems_) {
+      if (m.has_modem_interface) {
+        enum_series(m, "state", mm::Enum::kModemPowerState, m.modem.getPowerState());
+      }
+    }
+    modem_gauge(kModemSignalQualityPercent, [](schema::Modem::Reader modem) {
+      return static_cast<double>(modem.getSignalQualityPercent());
+    });
+    modem_gauge(kModemSignalQualityRecent, [](schema::Modem::Reader modem) {
+      return bool_value(modem.getSignalQualityRecent());
+    });
+    begin_family(w_, kModemAccessTechnology);
+    for (const ModemView& m : modems_) {
+      if (m.has_modem_interface) {
+        flag_series(m, "technology", mm::Enum::kModemAccessTechnology,
+                    m.modem.getAccessTechnologies());
+      }
+    }
+
+    begin_family(w_, kModemCurrentModes);
+    for (const ModemView& m : modems_) {
+      if (!m.has_modem_interface) continue;
+      scratch_.clear();
+      mm::append_mask_name(scratch_, mm::Enum::kModemMode, m.modem.getCurrentModesAllowed());
+      const std::size_t allowed_end = scratch_.size();
+      mm::append_mask_name(scratch_, mm::Enum::kModemMode, m.modem.getCurrentModesPreferred());
+      const std::string_view both = scratch_;
+      w_.begin_sample();
+      w_.rendered_labels(m.labels);
+      w_.label("allowed", both.substr(0, allowed_end));
+      w_.label("preferred", both.substr(allowed_end));
+      w_.value(1);
+    }
+
+    // A set of band numbers: value 1 for each band in it.
+    begin_family(w_, kModemCurrentBands);
+    std::vector<std::pair<std::int64_t, double>> bands;
+    for (const ModemView& m : modems_) {
+      if (!m.has_modem_interface) continue;
+      bands.clear();
+      for (std::uint32_t band : m.modem.getCurrentBands()) bands.emplace_back(band, 1.0);
+      render_named_values(m, "band", mm::Enum::kModemBand, bands);
+    }
+
+    begin_family(w_, kModemUnlockRequired);
+    for (const ModemView& m : modems_) {
+      if (!m.has_modem_interface) continue;
+      const std::uint32_t lock = m.modem.getUnlockRequired();
+      if (lock == MM_MODEM_LOCK_UNKNOWN) continue;  // not known: absent, not 0
+      w_.begin_sample();
+      w_.rendered_labels(m.labels);
+      w_.label("lock", mm::name(mm::Enum::kModemLock, lock));
+      w_.value(bool_value(lock != MM_MODEM_LOCK_NONE));
+    }
+
+    begin_family(w_, kModemUnlockRetries);
+    std::vector<std::pair<std::int64_t, double>> retries;
+    for (const ModemView& m : modems_) {
+      if (!m.has_modem_interface) continue;
+      retries.clear();
+      for (auto r : m.modem.getUnlockRetries()) {
+        retries.emplace_back(r.getLock(), static_cast<double>(r.getRetries()));
+      }
+      render_named_values(m, "lock", mm::Enum::kModemLock, retries);
+    }
+
+    modem_gauge(kModemMaxBearers, [](schema::Modem::Reader modem) {
+      return static_cast<double>(modem.getMaxBearers());
+    });
+    modem_gauge(kModemMaxActiveBearers, [](schema::Modem::Reader modem) {
+      return static_cast<double>(modem.getMaxActiveBearers());
+    });
+  }
+
+  // One series per enum value of `pairs` (value, sample), in the order of
+  // the values; the first pair of a value wins, and numbers without a name
+  // collapse into one `other` series after the named ones, so a label value
+  // never repeats.
+  void render_named_values(const ModemView& m, std::string_view label, mm::Enum type,
+                           std::vector<std::pair<std::int64_t, double>>& pairs) {
+    std::ranges::stable_sort(pairs, {}, &std::pair<std::int64_t, double>::first);
+    std::optional<double> other;
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+      if (i > 0 && pairs[i].first == pairs[i - 1].first) continue;
+      const std::string_view name = mm::name(type, pairs[i].first);
+      if (name == mm::kOtherName) {
+        if (!other) other = pairs[i].second;
+        continue;
+      }
+      w_.begin_sample();
+      w_.rendered_labels(m.labels);
+      w_.label(label, name);
+      w_.value(pairs[i].second);
+    }
+    if (other) {
+      w_.begin_sample();
+      w_.rendered_labels(m.labels);
+      w_.label(label, mm::kOtherName);
+      w_.value(*other);
+    }
+  }
+
+  void render_3gpp() {
+    begin_family(w_, kModem3gppRegistrationState);
+    for (const ModemView& m : modems_) {
+      if (m.three_gpp) {
+        enum_series(m, "state", mm::Enum::kModem3gppRegistrationState,
+                    m.three_gpp->getRegistrationState());
+      }
+    }
+    // Operator code and name are strings ("01" stays "01"); empty means
+    // ModemManager has none (not registered), which is absent, not "".
+    begin_family(w_, kModem3gppOperatorCode);
+    for (const ModemView& m : modems_) {
+      if (!m.three_gpp) continue;
+      const std::string_view code = text(m.three_gpp->getOperatorCode());
+      if (code.empty()) continue;
+      w_.begin_sample();
+      w_.rendered_labels(m.labels);
+      w_.label("operator_code", code);
+      w_.value(1);
+    }
+    begin_family(w_, kModem3gppOperatorName);
+    for (const ModemView& m : modems_) {
+      if (!m.three_gpp) continue;
+      const std::string_view name = text(m.three_gpp->getOperatorName());
+      if (name.empty()) continue;
+      w_.begin_sample();
+      w_.rendered_labels(m.labels);
+      w_.label("operator_name", name);
+      w_.value(1);
+    }
+    begin_family(w_, kModem3gppSubscriptionState);
+    for (const ModemView& m : modems_) {
+      if (m.three_gpp) {
+        enum_series(m, "state", mm::Enum::kModem3gppSubscriptionState,
+                    m.three_gpp->getSubscriptionState());
+      }
+    }
+    begin_family(w_, kModem3gppPacketServiceState);
+    for (const ModemView& m : modems_) {
+      if (m.three_gpp) {
+        enum_series(m, "state", mm::Enum::kModem3gppPacketServiceState,
+                    m.three_gpp->getPacketServiceState());
+      }
+    }
+  }
+
+  // One series per modem with the Signal interface and a value (not NaN).
+  template <typename Value>
+  void signal_gauge(FamilyId id, Value value) {
+    begin_family(w_, id);
+    for (const ModemView& m : modems_) {
+      if (!m.signal) continue;
+      const double v = value(*m.signal);
+      if (std::isnan(v)) continue;
+      w_.begin_sample();
+      w_.rendered_labels(m.labels);
+      w_.value(v);
+    }
+  }
+
+  void render_signal() {
+    using S = const SignalView&;
+    signal_gauge(kSignalRefreshRateSeconds,
+                 [](S s) { return static_cast<double>(s.rate_seconds); });
+    signal_gauge(kSignalLteRssiDbm, [](S s) { return s.values[kLte].getRssi(); });
+    signal_gauge(kSignalLteRsrqDb, [](S s) { return s.values[kLte].getRsrq(); });
+    signal_gauge(kSignalLteRsrpDbm, [](S s) { return s.values[kLte].getRsrp(); });
+    signal_gauge(kSignalLteSnrDb, [](S s) { return s.values[kLte].getSnr(); });
+    signal_gauge(kSignalUmtsRssiDbm, [](S s) { return s.values[kUmts].getRssi(); });
+    signal_gauge(kSignalUmtsEcioDb, [](S s) { return s.values[kUmts].getEcio(); });
+    signal_gauge(kSignalUmtsRscpDbm, [](S s) { return s.values[kUmts].getRscp(); });
+    signal_gauge(kSignalGsmRssiDbm, [](S s) { return s.values[kGsm].getRssi(); });
+    signal_gauge(kSignalCdmaRssiDbm, [](S s) { return s.values[kCdma].getRssi(); });
+    signal_gauge(kSignalCdmaEcioDb, [](S s) { return s.values[kCdma].getEcio(); });
+    signal_gauge(kSignalEvdoRssiDbm, [](S s) { return s.values[kEvdo].getRssi(); });
+    signal_gauge(kSignalEvdoEcioDb, [](S s) { return s.values[kEvdo].getEcio(); });
+    signal_gauge(kSignalEvdoSinrDb, [](S s) { return s.values[kEvdo].getSinr(); });
+    signal_gauge(kSignalEvdoIoDbm, [](S s) { return s.values[kEvdo].getIo(); });
+    signal_gauge(kSignalNr5gRsrpDbm, [](S s) { return s.values[kNr5g].getRsrp(); });
+    signal_gauge(kSignalNr5gRsrqDb, [](S s) { return s.values[kNr5g].getRsrq(); });
+    signal_gauge(kSignalNr5gSnrDb, [](S s) { return s.values[kNr5g].getSnr(); });
+
+    begin_family(w_, kSignalErrorRatePercent);
+    for (const ModemView& m : modems_) {
+      if (!m.signal) continue;
+      for (std::size_t t = 0; t < kTechnologies; ++t) {
+        const double v = m.signal->values[t].getErrorRate();
+        if (std::isnan(v)) continue;
+        w_.begin_sample();
+        w_.rendered_labels(m.labels);
+        w_.label("technology", kTechnologyNames[t]);
+        w_.value(v);
+      }
+    }
+  }
+
+  void render_messaging() {
+    begin_family(w_, kMessagingSupported);
+    for (const ModemView& m : modems_) {
+      w_.begin_sample();
+      w_.rendered_labels(m.labels);
+      w_.value(bool_value(m.messaging.has_value()));
+    }
+    begin_family(w_, kMessagingSmsCount);
+    for (const ModemView& m : modems_) {
+      if (!m.messaging) continue;
+      w_.begin_sample();
+      w_.rendered_labels(m.labels);
+      w_.value(static_cast<double>(m.messaging->getMessageCount()));
+    }
+  }
+
+  template <typename Value>
+  void location_gauge(FamilyId id, Value value) {
+    begin_family(w_, id);
+    for (const ModemView& m : modems_) {
+      if (!m.location) continue;
+      const double v = value(*m.location);
+      if (std::isnan(v)) continue;
+      w_.begin_sample();
+      w_.rendered_labels(m.labels);
+      w_.value(v);
+    }
+  }
+
+  void render_location() {
+    begin_family(w_, kLocationEnabled);
+    for (const ModemView& m : modems_) {
+      if (m.location) {
+        flag_series(m, "source", mm::Enum::kModemLocationSource, m.location->getEnabled());
+      }
+    }
+    using L = schema::Location::Reader;
+    location_gauge(kLocationLatitudeDegrees, [](L l) { return l.getLatitudeDegrees(); });
+    location_gauge(kLocationLongitudeDegrees, [](L l) { return l.getLongitudeDegrees(); });
+    location_gauge(kLocationAltitudeMeters, [](L l) { return l.getAltitudeMeters(); });
+    begin_family(w_, kLocation3gppInfo);
+    for (const ModemView& m : modems_) {
+      if (!m.location || !m.location->hasThreeGpp()) continue;
+      const auto cell = m.location->getThreeGpp();
+      w_.begin_sample();
+      w_.rendered_labels(m.labels);
+      w_.label("mcc", text(cell.getMcc()));
+      w_.label("mnc", text(cell.getMnc()));
+      w_.label("lac", text(cell.getLac()));
+      w_.label("tac", text(cell.getTac()));
+      w_.label("cell_id", text(cell.getCellId()));
+      w_.value(1);
+    }
+  }
+
+  void render_sims() {
+    begin_family(w_, kSimInfo);
+    std::vector<schema::Sim::Reader> sims;
+    char slot_text[16];
+    for (const ModemView& m : modems_) {
+      sims.clear();
+      for (auto sim : m.modem.getSims()) sims.push_back(sim);
+      // One series per slot: a slot listed twice would be a duplicate series.
+      std::ranges::stable_sort(sims, {}, [](schema::Sim::Reader s) { return s.getSlot(); });
+      auto same = std::ranges::unique(sims, {}, [](schema::Sim::Reader s) { return s.getSlot(); });
+      sims.erase(same.begin(), same.end());
+      for (auto sim : sims) {
+        w_.begin_sample();
+        w_.rendered_labels(m.labels);
+        if (sim.getSlot() != 0) {  // 0: the modem has no SIM slots
+          auto [end, error] = std::to_chars(slot_text, slot_text + sizeof slot_text, sim.getSlot());
+          w_.label("slot", std::string_view(slot_text, static_cast<std::size_t>(end - slot_text)));
+        }
+        w_.label("active", bool_text(sim.getActive()));
+        w_.label("iccid", text(sim.getIccid()));
+        w_.label("imsi", text(sim.getImsi()));
+        w_.label("eid", text(sim.getEid()));
+        w_.label("operator_identifier", text(sim.getOperatorIdentifier()));
+        w_.label("operator_name", text(sim.getOperatorName()));
+        w_.label("sim_type", mm::name(mm::Enum::kSimType, sim.getSimType()));
+        w_.value(1);
+      }
+    }
+  }
+
+  // One series per bearer with `value(bearer)` when it is not NaN.
+  template <typename Value>
+  void bearer_gauge(FamilyId id, Value value) {
+    begin_family(w_, id);
+    for (const ModemView& m : modems_) {
+      for (const BearerView& b : m.bearers) {
+        const double v = value(b.bearer);
+        if (std::isnan(v)) continue;
+        w_.begin_sample();
+        w_.rendered_labels(b.labels);
+        w_.value(v);
+      }
+    }
+  }
+
+  // Bearer statistics; absent when ModemManager reports none.
+  template <typename Value>
+  void bearer_stat(FamilyId id, Value value) {
+    begin_family(w_, id);
+    for (const ModemView& m : modems_) {
+      for (const BearerView& b : m.bearers) {
+        if (!b.stats) continue;
+        const double v = value(*b.stats);
+        if (std::isnan(v)) continue;
+        w_.begin_sample();
+        w_.rendered_labels(b.labels);
+        w_.value(v);
+      }
+    }
+  }
+
+  void render_bearers() {
+    begin_family(w_, kBearerInfo);
+    for (const ModemView& m : modems_) {
+      for (const BearerView& b : m.bearers) {
+        scratch_.clear();
+        mm::append_mask_name(scratch_, mm::Enum::kBearerIpFamily, b.bearer.getIpType());
+        w_.begin_sample();
+        w_.rendered_labels(b.labels);
+        w_.label("interface", text(b.bearer.getInterface()));
+        w_.label("apn", text(b.bearer.getApn()));
+        w_.label("ip_type", scratch_);
+        w_.label("bearer_type", mm::name(mm::Enum::kBearerType, b.bearer.getBearerType()));
+        w_.label("multiplexed", bool_text(b.bearer.getMultiplexed()));
+        w_.value(1);
+      }
+    }
+    bearer_gauge(kBearerConnected,
+                 [](schema::Bearer::Reader b) { return bool_value(b.getConnected()); });
+    using St = schema::BearerStats::Reader;
+    bearer_stat(kBearerRxBytesTotal, [](St s) { return s.getTotalRxBytes(); });
+    bearer_stat(kBearerTxBytesTotal, [](St s) { return s.getTotalTxBytes(); });
+    bearer_stat(kBearerConnectionDurationSeconds, [](St s) { return s.getDurationSeconds(); });
+    bearer_stat(kBearerConnectionAttemptsTotal, [](St s) { return s.getAttempts(); });
+    bearer_stat(kBearerConnectionFailedAttemptsTotal, [](St s) { return s.getFailedAttempts(); });
+    bearer_stat(kBearerUplinkSpeedBps, [](St s) { return s.getUplinkSpeedBps(); });
+    bearer_stat(kBearerDownlinkSpeedBps, [](St s) { return s.getDownlinkSpeedBps(); });
+
+    begin_family(w_, kBearerConnectionErrorInfo);
+    for (const ModemView& m : modems_) {
+      for (const BearerView& b : m.bearers) {
+        const std::string_view error = text(b.bearer.getConnectionErrorName());
+        if (error.empty()) continue;
+        w_.begin_sample();
+        w_.rendered_labels(b.labels);
+        w_.label("error", error);
+        w_.label("message", text(b.bearer.getConnectionErrorMessage()));
+        w_.value(1);
+      }
+    }
+  }
+
+  ExpositionWriter w_;
+  schema::Snapshot::Reader snapshot_;
+  std::vector<ModemView> modems_;
+  std::string scratch_;
+};
+
+// process_* of both processes in one block per family: the collector's as
+// it read them for the snapshot, the frontend's own.
+void append_process_family(ExpositionWriter& w, FamilyId id, double collector, double frontend) {
+  begin_family(w, id);
+  if (!std::isnan(collector)) {
+    w.begin_sample();
+    w.label("process", "collector");
+    w.value(collector);
+  }
+  if (!std::isnan(frontend)) {
+    w.begin_sample();
+    w.label("process", "frontend");
+    w.value(frontend);
+  }
+}
+
+}  // namespace
+
+std::string render_exposition(schema::Snapshot::Reader snapshot, Format format) {
+  std::string out;
+  out.reserve(kBytesBase + kBytesPerModem * snapshot.getModems().size());
+  SnapshotRenderer(out, snapshot, format).render();
+  return out;
+}
+
+void append_exporter_status(std::string& out, const ExporterStatus& status,
+                            std::optional<schema::Snapshot::Reader> snapshot, Format format) {
+  ExpositionWriter w(out, format);
+  begin_family(w, kExporterBuildInfo);
+  w.begin_sample();
+  w.label("version", status.build.version);
+  w.label("revision", status.build.revision);
+  w.label("compiler", status.build.compiler);
+  w.label("capnp", status.build.capnp);
+  w.label("sdbus_cpp", status.build.sdbus_cpp);
+  w.label("httplib", status.build.httplib);
+  w.value(1);
+
+  begin_family(w, kExporterCollectorUp);
+  w.begin_sample();
+  w.value(bool_value(status.collector_up));
+
+  begin_family(w, kExporterSnapshotAgeSeconds);
+  if (snapshot) {
+    // A wall clock stepped back would make the age negative; the snapshot
+    // is then as fresh as it gets.
+    const std::int64_t age_nanos = status.now_unix_nanos - snapshot->getTimeUnixNanos();
+    w.begin_sample();
+    w.value(static_cast<double>(std::max<std::int64_t>(age_nanos, 0)) / 1e9);
+  }
+
+  begin_family(w, kExporterSnapshotsTotal);
+  w.begin_sample();
+  w.value(static_cast<double>(status.snapshots_total));
+
+  const double nan = std::nan("");
+  std::optional<schema::ProcessStats::Reader> collector;
+  if (snapshot && snapshot->hasCollectorProcess()) collector = snapshot->getCollectorProcess();
+  const ProcessSample& frontend = status.process;
+  append_process_family(w, kProcessCpuSecondsTotal,
+                        collector ? collector->getCpuSecondsTotal() : nan,
+                        frontend.cpu_seconds_total);
+  append_process_family(w, kProcessResidentMemoryBytes,
+                        collector ? collector->getResidentMemoryBytes() : nan,
+                        frontend.resident_memory_bytes);
+  append_process_family(w, kProcessStartTimeSeconds,
+                        collector ? collector->getStartTimeSeconds() : nan,
+                        frontend.start_time_seconds);
+  append_process_family(w, kProcessOpenFds, collector ? collector->getOpenFds() : nan,
+                        frontend.open_fds);
+  append_process_family(w, kProcessMaxFds, collector ? collector->getMaxFds() : nan,
+                        frontend.max_fds);
+}
+
+std::string render_exporter_status(const ExporterStatus& status,
+                                   std::optional<schema::Snapshot::Reader> snapshot,
+                                   Format format) {
+  std::string out;
+  out.reserve(2048);
+  append_exporter_status(out, status, snapshot, format);
+  return out;
+}
+
+}  // namespace mmx

@@ -1,0 +1,169 @@
+#include "frontend_flags.h"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <charconv>
+#include <climits>
+
+#include "build_info.h"
+#include "flags.h"
+
+namespace mmx {
+namespace {
+
+constexpr const char* kSummary =
+    "The HTTP side of mm-exporter: serves /metrics, /health and a landing page from the\n"
+    "snapshots the collector sends. Holds no privilege and reads nothing but those snapshots\n"
+    "and HTTP requests.";
+
+bool parse_fd(std::string_view text, int& fd) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), fd);
+  return ec == std::errc() && end == text.data() + text.size() && fd >= 0;
+}
+
+// "" when `fd` is a connected Unix stream socket, else what it is not.
+std::string check_collector_fd(int fd) {
+  const std::string name = "descriptor " + std::to_string(fd);
+  int type = 0;
+  int domain = 0;
+  socklen_t length = sizeof type;
+  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0) {
+    return name + " is not an open socket";
+  }
+  length = sizeof domain;
+  if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) != 0 || domain != AF_UNIX ||
+      type != SOCK_STREAM) {
+    return name + " is not a Unix stream socket";
+  }
+  if (is_listening_socket(fd)) return name + " is a listening socket, not a connection";
+  sockaddr_storage peer{};
+  length = sizeof peer;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0) {
+    return name + " is not connected";
+  }
+  return "";
+}
+
+std::string check_telemetry_path(std::string_view path) {
+  if (path.empty() || path.front() != '/') return "must start with \"/\"";
+  if (path == "/" || path == "/health") return "\"" + std::string(path) + "\" is taken";
+  for (unsigned char c : path) {
+    if (c <= ' ' || c == '?' || c == '#' || c >= 0x7f) {
+      return "must be a plain path without spaces, \"?\" or \"#\"";
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+FlagOutcome parse_frontend_flags(int argc, const char* const* argv) {
+  FlagOutcome outcome;
+  FrontendConfig& config = outcome.config;
+  bool help = false;
+  bool version = false;
+  bool collector_fd_given = false;
+
+  FlagSet flags(kFrontendProgram, kSummary);
+  flags.add_custom(
+      {"collector-fd"}, "",
+      [&](std::string_view v) {
+        int fd = -1;
+        if (!parse_fd(v, fd)) return "invalid descriptor \"" + std::string(v) + "\"";
+        if (std::string problem = check_collector_fd(fd); !problem.empty()) return problem;
+        config.collector_fd = fd;
+        collector_fd_given = true;
+        return std::string();
+      },
+      "an inherited, connected Unix stream socket to the collector");
+  flags.add_custom(
+      {"collector-socket"}, "",
+      [&](std::string_view v) {
+        if (v.empty() || v.front() != '/') return std::string("needs an absolute path");
+        config.collector_socket = std::string(v);
+        return std::string();
+      },
+      "connect to the collector listening on this path; reconnect when it goes away");
+  flags.add_custom(
+      {"listen-fd"}, "",
+      [&](std::string_view v) {
+        int fd = -1;
+        if (!parse_fd(v, fd)) return "invalid descriptor \"" + std::string(v) + "\"";
+        if (!is_listening_socket(fd)) {
+          return "descriptor " + std::to_string(fd) + " is not a listening socket";
+        }
+        if (std::find(config.listen_fds.begin(), config.listen_fds.end(), fd) !=
+            config.listen_fds.end()) {
+          return "descriptor " + std::to_string(fd) + " given twice";
+        }
+        config.listen_fds.push_back(fd);
+        return std::string();
+      },
+      "an inherited listening socket to serve HTTP on (repeatable)");
+  flags.add_custom(
+      {"web.listen-address", "listen-address"}, kDefaultListenAddress,
+      [&](std::string_view v) {
+        std::string error;
+        auto address = parse_listen_address(v, error);
+        if (!address) return error;
+        config.listen_addresses.push_back(std::move(*address));
+        return std::string();
+      },
+      "address to listen on: [host]:port or unix:/path (repeatable; the default applies only "
+      "without --listen-fd and --web.systemd-socket)");
+  flags.add_bool({"web.systemd-socket"}, &config.systemd_socket,
+                 "serve on the listening sockets systemd passes (socket activation)");
+  flags.add_custom(
+      {"web.telemetry-path", "metrics-path"}, config.telemetry_path,
+      [&](std::string_view v) {
+        if (std::string problem = check_telemetry_path(v); !problem.empty()) return problem;
+        config.telemetry_path = std::string(v);
+        return std::string();
+      },
+      "path under which to expose metrics");
+  flags.add_uint({"web.max-requests"}, &config.max_requests, 0, 1'000'000,
+                 "maximum number of parallel scrape requests, 0 for no limit; more get 503");
+  flags.add_custom(
+      {"log.level"}, "info",
+      [&](std::string_view v) {
+        if (!parse_log_level(v, config.log_level)) {
+          return "invalid level \"" + std::string(v) + "\" (want debug, info, warn or error)";
+        }
+        return std::string();
+      },
+      "only log messages with this severity or above: debug, info, warn, error");
+  flags.add_bool({"version"}, &version, "print version information and exit");
+  flags.add_bool({"help", "h"}, &help, "show this help and exit");
+
+  if (auto error = flags.parse(argc, argv)) {
+    outcome.action = FlagOutcome::Action::kError;
+    outcome.message = *error;
+    return outcome;
+  }
+  if (help) {
+    outcome.action = FlagOutcome::Action::kHelp;
+    outcome.message = flags.usage();
+    return outcome;
+  }
+  if (version) {
+    outcome.action = FlagOutcome::Action::kVersion;
+    outcome.message = version_text(kFrontendProgram);
+    return outcome;
+  }
+  if (collector_fd_given == !config.collector_socket.empty()) {
+    outcome.action = FlagOutcome::Action::kError;
+    outcome.message = collector_fd_given
+                          ? "give either --collector-fd or --collector-socket, not both"
+                          : "tell me where the collector is: --collector-fd=N or "
+                            "--collector-socket=PATH";
+    return outcome;
+  }
+  if (config.listen_addresses.empty() && config.listen_fds.empty() && !config.systemd_socket) {
+    std::string error;
+    config.listen_addresses.push_back(*parse_listen_address(kDefaultListenAddress, error));
+  }
+  return outcome;
+}
+
+}  // namespace mmx

@@ -1,0 +1,44 @@
+#pragma once
+// The command line of mm-exporter-frontend. Parsing checks every value,
+// including that inherited descriptors are what they claim to be, so main()
+// only acts on a configuration that is known to be whole.
+
+#include <string>
+#include <vector>
+
+#include "log.h"
+#include "sockets.h"
+
+namespace mmx {
+
+struct FrontendConfig {
+  // Exactly one of these two says where the snapshots come from.
+  int collector_fd = -1;         // --collector-fd: an inherited, connected socket
+  std::string collector_socket;  // --collector-socket: a path to connect to
+
+  std::vector<int> listen_fds;                  // --listen-fd: inherited listening sockets
+  std::vector<ListenAddress> listen_addresses;  // --web.listen-address: bound here
+  bool systemd_socket = false;                  // --web.systemd-socket
+
+  std::string telemetry_path = "/metrics";
+  unsigned max_requests = 40;  // 0: unlimited
+  LogLevel log_level = LogLevel::kInfo;
+};
+
+struct FlagOutcome {
+  enum class Action { kRun, kHelp, kVersion, kError };
+  Action action = Action::kRun;
+  // The usage text for kHelp, the version text for kVersion, the problem for
+  // kError (one line, without the program name).
+  std::string message;
+  FrontendConfig config;
+};
+
+inline constexpr const char* kFrontendProgram = "mm-exporter-frontend";
+inline constexpr const char* kDefaultListenAddress = ":9539";
+
+// Parses argv[1..argc). The default listen address applies only when no
+// --listen-fd and no --web.systemd-socket is given.
+FlagOutcome parse_frontend_flags(int argc, const char* const* argv);
+
+}  // namespace mmx

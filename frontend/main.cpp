@@ -1,0 +1,159 @@
+// mm-exporter-frontend: serves the collector's snapshots over HTTP.
+//
+// Start-up, in this order: parse flags; open every descriptor it will ever
+// need (listening sockets, the collector connection's eventfd, /proc/self
+// for process_*); start the snapshot receiver and the HTTP listeners; wait
+// for SIGTERM or SIGINT; stop, letting requests in flight finish.
+
+#include <signal.h>
+#include <systemd/sd-daemon.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "exposition.h"
+#include "frontend_flags.h"
+#include "http_server.h"
+#include "log.h"
+#include "snapshot_cache.h"
+#include "snapshot_receiver.h"
+#include "sockets.h"
+#include "unique_fd.h"
+
+namespace mmx {
+namespace {
+
+// Requests in flight get this long to finish after SIGTERM; together with
+// the receiver's stop it keeps the exit within 2 s.
+constexpr std::chrono::milliseconds kShutdownGrace{1500};
+
+std::atomic<bool> g_listener_failed{false};
+
+int usage_error(const std::string& problem) {
+  std::fprintf(stderr, "%s: %s\n", kFrontendProgram, problem.c_str());
+  return 2;
+}
+
+// The listening sockets systemd passed (socket activation).
+bool take_systemd_sockets(std::vector<UniqueFd>& out, std::string& error) {
+  const int count = sd_listen_fds(1);
+  if (count < 0) {
+    error = std::string("--web.systemd-socket: ") + std::strerror(-count);
+    return false;
+  }
+  if (count == 0) {
+    error = "--web.systemd-socket: systemd passed no listening socket";
+    return false;
+  }
+  for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + count; ++fd) {
+    if (!is_listening_socket(fd)) {
+      error = "--web.systemd-socket: descriptor " + std::to_string(fd) +
+              " from systemd is not a listening socket";
+      return false;
+    }
+    set_cloexec(fd, true);
+    out.emplace_back(fd);
+  }
+  return true;
+}
+
+int run(const FrontendConfig& config) {
+  set_log_level(config.log_level);
+
+  // Every thread started from here on inherits this mask, so the signals
+  // reach only the sigwait() below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::vector<UniqueFd> listeners;
+  for (int fd : config.listen_fds) {
+    set_cloexec(fd, true);
+    listeners.emplace_back(fd);
+  }
+  if (config.systemd_socket) {
+    std::string error;
+    if (!take_systemd_sockets(listeners, error)) return usage_error(error);
+  }
+  for (const ListenAddress& address : config.listen_addresses) {
+    std::string error;
+    UniqueFd fd = listen_on(address, error);
+    if (!fd) {
+      log_error("Cannot listen", {{"err", error}});
+      return 1;
+    }
+    listeners.push_back(std::move(fd));
+  }
+
+  SnapshotCache cache;
+  auto render = [](schema::Snapshot::Reader snapshot, Format format) {
+    return render_exposition(snapshot, format);
+  };
+  std::unique_ptr<SnapshotReceiver> receiver;
+  if (config.collector_fd >= 0) {
+    set_cloexec(config.collector_fd, true);
+    receiver = std::make_unique<SnapshotReceiver>(UniqueFd(config.collector_fd), cache, render);
+  } else {
+    receiver = std::make_unique<SnapshotReceiver>(config.collector_socket, cache, render);
+  }
+
+  HttpOptions options;
+  options.telemetry_path = config.telemetry_path;
+  options.max_requests = config.max_requests;
+  options.log_requests = config.log_level == LogLevel::kDebug;
+  HttpServer http(cache, options);
+  for (UniqueFd& fd : listeners) http.add_listener(std::move(fd));
+
+  // Everything is open: a sandbox that forbids open() and socket() other
+  // than AF_UNIX can be entered here, before the first byte is read.
+
+  receiver->start();
+  http.start([](const std::string&) {
+    g_listener_failed = true;
+    ::kill(::getpid(), SIGTERM);
+  });
+  for (const std::string& address : http.addresses()) {
+    log_info("Listening on", {{"address", address}});
+  }
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  log_info("Shutting down", {{"signal", sigabbrev_np(signal_number)}});
+  const int exit_code = g_listener_failed ? 1 : 0;
+  const bool clean = http.stop(kShutdownGrace);
+  receiver->stop();
+  if (!clean) {
+    // Connections kept alive or stalled still hold worker threads; ending
+    // the process closes them.
+    log_warn("Exiting with HTTP connections still open");
+    std::fflush(nullptr);
+    std::_Exit(exit_code);
+  }
+  return exit_code;
+}
+
+}  // namespace
+}  // namespace mmx
+
+int main(int argc, char** argv) {
+  mmx::set_log_component("frontend");
+  mmx::FlagOutcome flags = mmx::parse_frontend_flags(argc, argv);
+  switch (flags.action) {
+    case mmx::FlagOutcome::Action::kHelp:
+    case mmx::FlagOutcome::Action::kVersion:
+      std::fputs(flags.message.c_str(), stdout);
+      return 0;
+    case mmx::FlagOutcome::Action::kError:
+      return mmx::usage_error(flags.message);
+    case mmx::FlagOutcome::Action::kRun:
+      break;
+  }
+  return mmx::run(flags.config);
+}

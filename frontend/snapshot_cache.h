@@ -1,0 +1,110 @@
+#pragma once
+// What the frontend holds of the collector: the newest snapshot, rendered
+// once per generation, and what the newest frame said. The receiver thread
+// writes it; HTTP threads read it. A reader copies a shared_ptr and a few
+// numbers under a mutex and never waits on rendering.
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/array.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "exposition_writer.h"
+#include "framing.h"
+#include "gzip_splice.h"
+#include "snapshot.capnp.h"
+
+namespace mmx {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// The limits of every reader of a snapshot. A frame holds at most
+// kMaxFrameBytes, so one honest walk of a message reads fewer words than
+// that; a message whose pointers overlap to look larger (the amplification
+// the traversal limit exists for) is cut off there. Each walk gets a reader
+// of its own because the limit counts every read over a reader's lifetime.
+// The schema nests five deep (Snapshot, modems, Modem, bearers, Bearer,
+// stats); 16 leaves room to grow.
+inline capnp::ReaderOptions snapshot_reader_options() {
+  capnp::ReaderOptions options;
+  options.traversalLimitInWords = kMaxFrameBytes / sizeof(capnp::word);
+  options.nestingLimit = 16;
+  return options;
+}
+
+// The part of /metrics that comes from one snapshot, in one format.
+struct CachedExposition {
+  std::string plain;
+  GzipPrefix gzip;  // `plain`, deflated once
+};
+
+// One snapshot generation, rendered. Immutable once published.
+struct RenderedSnapshot {
+  std::uint64_t generation = 0;
+  SteadyTime received;  // when this generation first arrived
+  CachedExposition text;
+  CachedExposition openmetrics;
+
+  const CachedExposition& exposition(Format format) const {
+    return format == Format::kOpenMetrics ? openmetrics : text;
+  }
+};
+
+// The newest valid frame. Frames of one generation differ only in what
+// changes at every heartbeat (sequence, time, the collector's process_*
+// values), so the newest frame serves both those and the landing page.
+// Immutable once published.
+struct SnapshotFrame {
+  kj::Array<capnp::word> words;  // the message, validated
+  std::uint64_t sequence = 0;
+  std::chrono::milliseconds heartbeat_interval{0};
+  SteadyTime received;
+
+  // A reader over `words` with snapshot_reader_options(), for one walk.
+  std::unique_ptr<capnp::FlatArrayMessageReader> open() const {
+    return std::make_unique<capnp::FlatArrayMessageReader>(words.asPtr(),
+                                                           snapshot_reader_options());
+  }
+};
+
+// A consistent copy of the cache's state at one moment.
+struct CollectorView {
+  bool connected = false;
+  // Both set while a snapshot is held, both null otherwise.
+  std::shared_ptr<const RenderedSnapshot> rendered;
+  std::shared_ptr<const SnapshotFrame> frame;
+  std::uint64_t snapshots_total = 0;
+
+  // The collector counts as up while a snapshot is held and the newest frame
+  // is younger than kMissedHeartbeats heartbeat intervals.
+  static constexpr int kMissedHeartbeats = 3;
+  bool up(SteadyTime now) const;
+  // Why the collector is not up ("" when it is), one line for /health.
+  std::string problem(SteadyTime now) const;
+};
+
+class SnapshotCache {
+ public:
+  // The receiver connected to the collector.
+  void set_connected();
+  // A valid frame; `rendered` is new when its generation is, else the one
+  // held.
+  void publish(std::shared_ptr<const RenderedSnapshot> rendered,
+               std::shared_ptr<const SnapshotFrame> frame);
+  // The connection is gone: forget the snapshot so nothing stale is served.
+  // snapshots_total keeps counting.
+  void clear();
+
+  CollectorView view() const;
+
+ private:
+  mutable std::mutex mutex_;
+  CollectorView state_;
+};
+
+}  // namespace mmx

@@ -1,0 +1,234 @@
+#include "snapshot_receiver.h"
+
+#include <capnp/dynamic.h>
+#include <capnp/serialize.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <span>
+#include <system_error>
+#include <vector>
+
+#include "duration.h"
+#include "framing.h"
+#include "log.h"
+#include "sockets.h"
+
+namespace mmx {
+namespace {
+
+constexpr std::size_t kReadBufferBytes = 64 * 1024;
+
+std::string errno_text() {
+  return std::strerror(errno);
+}
+
+void walk(const capnp::DynamicValue::Reader& value);
+
+// Reads every field, so that every pointer, list and text of the message is
+// checked now (bounds, types, NUL termination) and not when a page is built.
+void walk_struct(const capnp::DynamicStruct::Reader& reader) {
+  for (auto field : reader.getSchema().getNonUnionFields()) walk(reader.get(field));
+  KJ_IF_MAYBE (field, reader.which()) {
+    walk(reader.get(*field));
+  }
+}
+
+void walk(const capnp::DynamicValue::Reader& value) {
+  switch (value.getType()) {
+    case capnp::DynamicValue::STRUCT:
+      walk_struct(value.as<capnp::DynamicStruct>());
+      break;
+    case capnp::DynamicValue::LIST:
+      for (auto element : value.as<capnp::DynamicList>()) walk(element);
+      break;
+    default:
+      break;  // scalars; text and data were checked by get()
+  }
+}
+
+// The description may quote the peer's bytes, NULs included.
+std::string describe(const kj::Exception& e) {
+  const kj::StringPtr description = e.getDescription();
+  return std::string(description.begin(), description.size());
+}
+
+}  // namespace
+
+SnapshotReceiver::SnapshotReceiver(UniqueFd connection, SnapshotCache& cache, Renderer renderer)
+    : connection_(std::move(connection)),
+      cache_(cache),
+      renderer_(std::move(renderer)),
+      wake_(::eventfd(0, EFD_CLOEXEC)) {
+  if (!wake_) throw std::system_error(errno, std::generic_category(), "eventfd");
+}
+
+SnapshotReceiver::SnapshotReceiver(std::string socket_path, SnapshotCache& cache, Renderer renderer)
+    : socket_path_(std::move(socket_path)),
+      cache_(cache),
+      renderer_(std::move(renderer)),
+      wake_(::eventfd(0, EFD_CLOEXEC)) {
+  if (!wake_) throw std::system_error(errno, std::generic_category(), "eventfd");
+}
+
+SnapshotReceiver::~SnapshotReceiver() {
+  stop();
+}
+
+void SnapshotReceiver::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void SnapshotReceiver::stop() {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_.get(), &one, sizeof one);
+  if (thread_.joinable()) thread_.join();
+}
+
+bool SnapshotReceiver::wait(std::chrono::milliseconds delay) {
+  pollfd wake{wake_.get(), POLLIN, 0};
+  int rc = 0;
+  do {
+    rc = ::poll(&wake, 1, static_cast<int>(delay.count()));
+  } while (rc < 0 && errno == EINTR);
+  return rc == 0;
+}
+
+void SnapshotReceiver::run() {
+  if (connection_) {
+    bool got_snapshot = false;
+    const auto reason = serve(connection_.get(), got_snapshot);
+    connection_.reset();
+    cache_.clear();
+    if (reason) {
+      log_warn("Lost the collector connection; not reconnecting: it was inherited",
+               {{"reason", *reason}});
+      finished_ = true;
+    }
+    return;
+  }
+  auto backoff = kInitialBackoff;
+  bool outage_logged = false;
+  for (;;) {
+    std::string error;
+    UniqueFd fd = connect_unix(socket_path_, error);
+    if (fd) {
+      log_info("Connected to the collector", {{"socket", socket_path_}});
+      outage_logged = false;
+      bool got_snapshot = false;
+      const auto reason = serve(fd.get(), got_snapshot);
+      fd.reset();
+      cache_.clear();
+      if (!reason) return;
+      if (got_snapshot) backoff = kInitialBackoff;
+      log_warn("Lost the collector connection",
+               {{"reason", *reason}, {"retry_in", format_duration(backoff)}});
+      outage_logged = true;
+    } else if (!outage_logged) {
+      log_warn("Cannot connect to the collector",
+               {{"err", error}, {"retry_in", format_duration(backoff)}});
+      outage_logged = true;
+    } else {
+      log_debug("Cannot connect to the collector",
+                {{"err", error}, {"retry_in", format_duration(backoff)}});
+    }
+    if (!wait(backoff)) return;
+    backoff = std::min(backoff * 2, kMaxBackoff);
+  }
+}
+
+std::optional<std::string> SnapshotReceiver::serve(int fd, bool& got_snapshot) {
+  cache_.set_connected();
+  generation_.reset();
+  rendered_.reset();
+  FrameDecoder decoder;
+  std::vector<std::byte> buffer(kReadBufferBytes);
+  for (;;) {
+    pollfd fds[2] = {{fd, POLLIN, 0}, {wake_.get(), POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return "poll: " + errno_text();
+    }
+    if (fds[1].revents != 0) return std::nullopt;
+    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return "read: " + errno_text();
+    }
+    if (n == 0) {
+      if (decoder.buffered_bytes() == 0) return "collector closed the connection";
+      return "collector closed the connection in the middle of a frame (" +
+             std::to_string(decoder.buffered_bytes()) + " bytes buffered)";
+    }
+    decoder.feed(std::span(buffer).first(static_cast<std::size_t>(n)));
+    for (;;) {
+      auto result = decoder.next();
+      if (result.status == FrameDecoder::Status::kNeedMore) break;
+      if (result.status == FrameDecoder::Status::kError) return "bad frame: " + result.error;
+      if (std::string problem = take_frame(std::move(result.payload)); !problem.empty()) {
+        return problem;
+      }
+      got_snapshot = true;
+    }
+  }
+}
+
+std::string SnapshotReceiver::take_frame(kj::Array<capnp::word> words) {
+  auto frame = std::make_shared<SnapshotFrame>();
+  frame->received = std::chrono::steady_clock::now();
+  std::uint64_t generation = 0;
+  bool new_generation = false;
+  try {
+    capnp::FlatArrayMessageReader message(words.asPtr(), snapshot_reader_options());
+    if (message.getEnd() != words.end()) {
+      return "malformed snapshot: " + std::to_string(words.end() - message.getEnd()) +
+             " words after the message";
+    }
+    auto snapshot = message.getRoot<schema::Snapshot>();
+    generation = snapshot.getGeneration();
+    frame->sequence = snapshot.getSequence();
+    frame->heartbeat_interval = std::chrono::milliseconds(snapshot.getHeartbeatIntervalMillis());
+    if (frame->heartbeat_interval.count() == 0) return "malformed snapshot: no heartbeat interval";
+    new_generation = generation_ != generation;
+    if (new_generation) {
+      walk_struct(capnp::toDynamic(snapshot));
+    } else {
+      // What the exporter status reads of every frame.
+      snapshot.getTimeUnixNanos();
+      walk_struct(capnp::toDynamic(snapshot.getCollectorProcess()));
+    }
+  } catch (const kj::Exception& e) {
+    return "malformed snapshot: " + describe(e);
+  }
+
+  std::shared_ptr<const RenderedSnapshot> rendered = rendered_;
+  if (new_generation) {
+    auto fresh = std::make_shared<RenderedSnapshot>();
+    try {
+      for (Format format : {Format::kText, Format::kOpenMetrics}) {
+        capnp::FlatArrayMessageReader message(words.asPtr(), snapshot_reader_options());
+        CachedExposition& exposition = format == Format::kText ? fresh->text : fresh->openmetrics;
+        exposition.plain = renderer_(message.getRoot<schema::Snapshot>(), format);
+        exposition.gzip = GzipPrefix(exposition.plain);
+      }
+    } catch (const kj::Exception& e) {
+      return "cannot render snapshot: " + describe(e);
+    } catch (const std::exception& e) {
+      return std::string("cannot render snapshot: ") + e.what();
+    }
+    fresh->generation = generation;
+    fresh->received = frame->received;
+    rendered = std::move(fresh);
+    generation_ = generation;
+    log_debug("New snapshot generation", {{"generation", std::to_string(generation)},
+                                          {"sequence", std::to_string(frame->sequence)}});
+  }
+  frame->words = std::move(words);
+  rendered_ = rendered;
+  cache_.publish(std::move(rendered), std::move(frame));
+  return "";
+}
+
+}  // namespace mmx
