@@ -80,7 +80,7 @@ def parse_labels(text):
 def parse_exposition(text):
     """Returns [(name, {labels}, value)] of every sample in a text exposition."""
     samples = []
-    for line in text.splitlines():
+    for line in text.split("\n"):  # not splitlines(): U+2028 etc. are legal in labels
         if not line or line.startswith("#"):
             continue
         m = _SAMPLE.match(line)

@@ -75,6 +75,7 @@ TEST_CASE("frontend flags: exactly one collector source") {
   SocketPair pair;
   CHECK(contains(error_of({pair.flag(), "--collector-socket=/run/c.sock"}), "not both"));
   CHECK(contains(error_of({"--collector-socket=relative.sock"}), "absolute path"));
+  CHECK(contains(error_of({"--collector-socket=/" + std::string(200, 'x')}), "longer than 107"));
 }
 
 TEST_CASE("frontend flags: --collector-fd must be a connected Unix stream socket") {
