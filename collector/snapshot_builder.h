@@ -17,6 +17,7 @@ namespace mmx {
 struct CollectionStatus {
   double duration_seconds;  // NaN before the first full collection finished
   bool success = false;
+  std::uint64_t completed = 0;  // full collections finished so far
 };
 
 struct SnapshotContext {

@@ -18,7 +18,7 @@ packages=(
   python3 python3-dbus python3-gi python3-dbusmock python3-pytest
   modemmanager modemmanager-dev
   prometheus
-  curl
+  curl python3-prometheus-client
 )
 
 missing=()
