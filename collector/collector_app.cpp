@@ -22,6 +22,7 @@ namespace {
 // PropertiesChanged) become one snapshot.
 constexpr std::chrono::milliseconds kCoalesce{100};
 constexpr std::chrono::milliseconds kHeartbeat{1000};
+constexpr std::chrono::milliseconds kMaxBusBackoff{5000};
 
 std::string default_frontend_path() {
   std::error_code ec;
@@ -63,6 +64,7 @@ void CollectorApp::schedule_snapshot() {
   snapshot_scheduled_ = true;
   loop_.schedule_after(kCoalesce, [this] {
     snapshot_scheduled_ = false;
+    ++generation_;
     publish_snapshot();
   });
 }
@@ -70,6 +72,7 @@ void CollectorApp::schedule_snapshot() {
 void CollectorApp::publish_snapshot() {
   SnapshotContext context;
   context.sequence = ++sequence_;
+  context.generation = generation_;
   context.heartbeat_interval = kHeartbeat;
   context.collection = client_ ? client_->collection_status()
                                : CollectionStatus{std::numeric_limits<double>::quiet_NaN(), false};
@@ -118,6 +121,40 @@ void CollectorApp::handle_signals() {
   }
 }
 
+void CollectorApp::connect_bus() {
+  try {
+    bus_ = sdbus::createSystemBusConnection();
+  } catch (const sdbus::Error& e) {
+    // Keep serving (modemmanager_up 0) and keep trying: the bus may be
+    // starting, or restarting.
+    if (!bus_failing_) log_error("cannot connect to the system bus", {{"err", e.getMessage()}});
+    bus_failing_ = true;
+    loop_.schedule_after(bus_backoff_, [this] { connect_bus(); });
+    bus_backoff_ = std::min(bus_backoff_ * 2, kMaxBusBackoff);
+    return;
+  }
+  if (bus_failing_) log_info("connected to the system bus");
+  bus_failing_ = false;
+  bus_backoff_ = kInitialBusBackoff;
+  loop_.attach_bus(bus_.get(), [this] { bus_lost(); });
+  ModemManagerClientOptions options;
+  options.call_timeout = config_.dbus_timeout;
+  options.signal_rate = config_.signal_rate;
+  client_ = std::make_unique<ModemManagerClient>(*bus_, model_, errors_, options);
+  client_->set_change_callback([this] { schedule_snapshot(); });
+  client_->start();
+}
+
+void CollectorApp::bus_lost() {
+  // The client's proxies and match slots belong to the dead connection.
+  client_.reset();
+  bus_.reset();
+  model_.set_manager_present(false);
+  schedule_snapshot();
+  bus_failing_ = true;
+  loop_.schedule_after(bus_backoff_, [this] { connect_bus(); });
+}
+
 int CollectorApp::run() {
   sigset_t signals;
   sigemptyset(&signals);
@@ -130,19 +167,7 @@ int CollectorApp::run() {
   std::vector<UniqueFd> listen_fds;
   if (config_.collector_socket.empty() && !open_listen_sockets(listen_fds)) return 1;
 
-  try {
-    bus_ = sdbus::createSystemBusConnection();
-  } catch (const sdbus::Error& e) {
-    log_error("cannot connect to the system bus", {{"err", e.getMessage()}});
-    return 1;
-  }
-  loop_.attach_bus(bus_.get());
-  ModemManagerClientOptions options;
-  options.call_timeout = config_.dbus_timeout;
-  options.signal_rate = config_.signal_rate;
-  client_ = std::make_unique<ModemManagerClient>(*bus_, model_, errors_, options);
-  client_->set_change_callback([this] { schedule_snapshot(); });
-  client_->start();
+  connect_bus();
   schedule_resync();
 
   if (!config_.collector_socket.empty()) {

@@ -21,6 +21,8 @@
 
 namespace mmx {
 
+inline constexpr std::chrono::milliseconds kInitialBusBackoff{100};
+
 class CollectorApp {
  public:
   explicit CollectorApp(CollectorConfig config);
@@ -35,6 +37,8 @@ class CollectorApp {
   void schedule_heartbeat();
   void schedule_resync();
   void handle_signals();
+  void connect_bus();
+  void bus_lost();
 
   CollectorConfig config_;
   EventLoop loop_;
@@ -47,9 +51,13 @@ class CollectorApp {
   std::unique_ptr<FrontendSupervisor> supervisor_;
   UniqueFd signal_fd_;
   std::uint64_t sequence_ = 0;
+  // Bumped for every coalesced change; heartbeats repeat the generation.
+  std::uint64_t generation_ = 1;
   bool snapshot_scheduled_ = false;
   std::optional<EventLoop::TimerId> heartbeat_;
   int exit_status_ = 0;
+  std::chrono::milliseconds bus_backoff_{kInitialBusBackoff};
+  bool bus_failing_ = false;
 };
 
 }  // namespace mmx

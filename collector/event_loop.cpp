@@ -36,14 +36,21 @@ void EventLoop::cancel(TimerId id) {
   }
 }
 
+void EventLoop::bus_failed(const char* why) {
+  log_error("lost the D-Bus connection", {{"err", why}});
+  auto on_lost = std::move(on_bus_lost_);
+  detach_bus();
+  if (on_lost) on_lost();
+}
+
 void EventLoop::dispatch_bus() {
   if (bus_ == nullptr) return;
   try {
-    while (bus_->processPendingRequest()) {
+    while (bus_ != nullptr && bus_->processPendingRequest()) {
     }
   } catch (const std::exception& e) {
-    // A handler threw past its own guard; the loop must go on regardless.
-    log_error("D-Bus dispatch failed", {{"err", e.what()}});
+    // sd-bus reports a dead connection by failing to process it.
+    bus_failed(e.what());
   }
 }
 
@@ -97,7 +104,12 @@ void EventLoop::run() {
       log_error("poll failed", {{"err", std::strerror(errno)}});
       return;
     }
-    (void)bus_index;
+    if (bus_ != nullptr && bus_index != SIZE_MAX &&
+        (fds[bus_index].revents & (POLLHUP | POLLERR | POLLNVAL))) {
+      // Let sd-bus read what is left (it may be the reason), then give up.
+      dispatch_bus();
+      if (bus_ != nullptr) bus_failed("the bus closed the connection");
+    }
     for (std::size_t i = first_watch; i < fds.size(); ++i) {
       if (fds[i].revents == 0) continue;
       // The callback may unwatch this or other fds; look each up afresh.

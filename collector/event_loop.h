@@ -35,14 +35,23 @@ class EventLoop {
   }
   void cancel(TimerId id);
 
-  // Drives an sdbus-c++ connection from this loop.
-  void attach_bus(sdbus::IConnection* bus) { bus_ = bus; }
+  // Drives an sdbus-c++ connection from this loop. `on_lost` runs (once)
+  // when the connection fails; the owner then detaches and reconnects.
+  void attach_bus(sdbus::IConnection* bus, std::function<void()> on_lost) {
+    bus_ = bus;
+    on_bus_lost_ = std::move(on_lost);
+  }
+  void detach_bus() {
+    bus_ = nullptr;
+    on_bus_lost_ = nullptr;
+  }
 
   void run();
   void stop() { running_ = false; }
 
  private:
   void dispatch_bus();
+  void bus_failed(const char* why);
   void run_due_timers();
 
   struct Watch {
@@ -53,6 +62,7 @@ class EventLoop {
   std::multimap<Clock::time_point, std::pair<TimerId, std::function<void()>>> timers_;
   TimerId next_timer_ = 1;
   sdbus::IConnection* bus_ = nullptr;
+  std::function<void()> on_bus_lost_;
   bool running_ = false;
 };
 

@@ -20,7 +20,7 @@ struct ModemManagerClient::Round {
   ~Round() {
     if (superseded || client == nullptr) return;
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-    client->status_ = CollectionStatus{took.count(), !failed, client->status_.completed + 1};
+    client->status_ = CollectionStatus{took.count(), !failed};
     client->notify_changed();
   }
 };

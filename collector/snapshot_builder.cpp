@@ -317,11 +317,7 @@ void build_snapshot(const ModemModel& model, const SnapshotContext& context,
                     capnp::MessageBuilder& message) {
   auto snapshot = message.initRoot<s::Snapshot>();
   snapshot.setSequence(context.sequence);
-  // Content changes with the model, the error counters and each finished
-  // collection; all three only grow, so their sum changes whenever one does.
-  snapshot.setGeneration(model.generation() +
-                         (context.errors != nullptr ? context.errors->total() : 0) +
-                         context.collection.completed);
+  snapshot.setGeneration(context.generation);
   snapshot.setTimeUnixNanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count());

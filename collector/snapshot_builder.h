@@ -17,11 +17,12 @@ namespace mmx {
 struct CollectionStatus {
   double duration_seconds;  // NaN before the first full collection finished
   bool success = false;
-  std::uint64_t completed = 0;  // full collections finished so far
 };
 
 struct SnapshotContext {
   std::uint64_t sequence = 0;
+  // Changes exactly when the content may have: a frontend re-renders then.
+  std::uint64_t generation = 0;
   std::chrono::milliseconds heartbeat_interval{1000};
   CollectionStatus collection;
   const ErrorCounters* errors = nullptr;

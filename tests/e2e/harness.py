@@ -87,17 +87,34 @@ class PrivateBus:
     def __init__(self):
         self.dir = tempfile.TemporaryDirectory(prefix='mm-e2e-')
         self.path = Path(self.dir.name)
-        config = self.path / 'bus.conf'
-        config.write_text(_BUS_CONFIG.format(socket=self.path / 'system_bus_socket'))
+        self.config = self.path / 'bus.conf'
+        socket_path = self.path / 'system_bus_socket'
+        self.config.write_text(_BUS_CONFIG.format(socket=socket_path))
+        # The address without the daemon's guid, as /run/dbus/system_bus_socket
+        # is known on a real system: clients can then reach a restarted bus.
+        self.address = f'unix:path={socket_path}'
+        self.proc = None
+        self.start()
+
+    def start(self):
         # its stderr (e.g. "Failed to set fd limit" when not root) goes to a file
-        with open(self.path / 'dbus-daemon.log', 'wb') as log:
-            self.proc = spawn(['dbus-daemon', f'--config-file={config}', '--print-address=1', '--nofork'],
-                              stdout=subprocess.PIPE, stderr=log)
+        with open(self.path / 'dbus-daemon.log', 'ab') as log:
+            self.proc = spawn(['dbus-daemon', f'--config-file={self.config}', '--print-address=1',
+                               '--nofork'], stdout=subprocess.PIPE, stderr=log)
         try:
-            self.address = _read_line(self.proc, 5.0, 'dbus-daemon')
+            _read_line(self.proc, 5.0, 'dbus-daemon')
         except Exception:
             self.stop()
             raise
+
+    def kill(self):
+        """The bus goes away (its socket stays, refusing connections)."""
+        stop(self.proc)
+        self.proc.stdout.close()
+
+    def restart(self):
+        self.kill()
+        self.start()
 
     def env(self, base=None):
         """An environment (default: this process's) whose system bus is this one."""
@@ -106,8 +123,8 @@ class PrivateBus:
         return env
 
     def stop(self):
-        stop(self.proc)
-        self.proc.stdout.close()
+        if self.proc is not None and self.proc.poll() is None:
+            self.kill()
         self.dir.cleanup()
 
 

@@ -151,3 +151,18 @@ def test_openmetrics_when_the_scraper_asks(mmsim, run_exporter):
     plain = exp.get("/metrics")
     assert plain.headers["Content-Type"].startswith("text/plain; version=0.0.4")
     assert "# EOF" not in plain.text
+
+
+def test_system_bus_going_away_and_coming_back(bus, start_mmsim, run_exporter):
+    start_mmsim("two-modems.json")
+    exp = run_exporter()
+    exp.wait_metrics(lambda m: m.has("modemmanager_modems") and m.value("modemmanager_modems") == 2)
+    bus.kill()  # takes the simulated ModemManager with it
+    m = exp.wait_metrics(lambda m: m.value("modemmanager_up") == 0, timeout=3, what="up 0")
+    assert not [s for s in m.samples if "device_id" in s[1]]
+    assert exp.get("/health").status == 200
+    bus.restart()
+    start_mmsim("two-modems.json", index_base=20)
+    m = exp.wait_metrics(lambda m: m.value("modemmanager_up") == 1 and m.has("modemmanager_modems")
+                         and m.value("modemmanager_modems") == 2, timeout=10, what="recovery")
+    assert m.has("modemmanager_modem_info", device_id=LTE)
