@@ -96,9 +96,17 @@ std::vector<ModemView> modem_views(capnp::List<schema::Modem>::Reader modems) {
   std::vector<ModemView> views;
   views.reserve(modems.size());
   for (auto modem : modems) views.push_back(modem_view(modem));
-  std::ranges::stable_sort(views, {}, &ModemView::device_id);
-  auto duplicates = std::ranges::unique(views, {}, &ModemView::device_id);
-  views.erase(duplicates.begin(), duplicates.end());
+  // Classic algorithms, not std::ranges: clang 14 (the fuzzing build) cannot
+  // compile libstdc++ 12's ranges.
+  const auto by_device = [](const ModemView& a, const ModemView& b) {
+    return a.device_id < b.device_id;
+  };
+  std::stable_sort(views.begin(), views.end(), by_device);
+  views.erase(std::unique(views.begin(), views.end(),
+                          [](const ModemView& a, const ModemView& b) {
+                            return a.device_id == b.device_id;
+                          }),
+              views.end());
   for (ModemView& view : views) {
     append_label(view.labels, "device_id", view.device_id);
     auto bearers = view.modem.getBearers();
@@ -108,9 +116,15 @@ std::vector<ModemView> modem_views(capnp::List<schema::Modem>::Reader modems) {
       if (bearer.hasStats()) b.stats = bearer.getStats();
       view.bearers.push_back(std::move(b));
     }
-    std::ranges::stable_sort(view.bearers, index_less, &BearerView::index);
-    auto same = std::ranges::unique(view.bearers, {}, &BearerView::index);
-    view.bearers.erase(same.begin(), same.end());
+    std::stable_sort(view.bearers.begin(), view.bearers.end(),
+                     [](const BearerView& a, const BearerView& b) {
+                       return index_less(a.index, b.index);
+                     });
+    view.bearers.erase(std::unique(view.bearers.begin(), view.bearers.end(),
+                                   [](const BearerView& a, const BearerView& b) {
+                                     return a.index == b.index;
+                                   }),
+                       view.bearers.end());
     for (BearerView& b : view.bearers) {
       b.labels = view.labels;
       b.labels.push_back(',');
@@ -172,7 +186,8 @@ class SnapshotRenderer {
     for (auto e : collection.getErrors()) {
       errors.emplace_back(text(e.getKind()), static_cast<double>(e.getCount()));
     }
-    std::ranges::stable_sort(errors, {}, &std::pair<std::string_view, double>::first);
+    std::stable_sort(errors.begin(), errors.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     begin_family(w_, kScrapeErrorsTotal);
     for (std::size_t i = 0; i < errors.size();) {
       double sum = 0;
@@ -264,8 +279,8 @@ class SnapshotRenderer {
       for (auto port : m.modem.getPorts()) {
         if (port.getType() == MM_MODEM_PORT_TYPE_NET) ports.push_back(text(port.getName()));
       }
-      std::ranges::sort(ports);
-      ports.erase(std::ranges::unique(ports).begin(), ports.end());
+      std::sort(ports.begin(), ports.end());
+      ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
       for (std::string_view port : ports) {
         w_.begin_sample();
         w_.rendered_labels(m.labels);
@@ -367,7 +382,8 @@ class SnapshotRenderer {
   // never repeats.
   void render_named_values(const ModemView& m, std::string_view label, mm::Enum type,
                            std::vector<std::pair<std::int64_t, double>>& pairs) {
-    std::ranges::stable_sort(pairs, {}, &std::pair<std::int64_t, double>::first);
+    std::stable_sort(pairs.begin(), pairs.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     std::optional<double> other;
     for (std::size_t i = 0; i < pairs.size(); ++i) {
       if (i > 0 && pairs[i].first == pairs[i - 1].first) continue;
@@ -548,9 +564,14 @@ class SnapshotRenderer {
       sims.clear();
       for (auto sim : m.modem.getSims()) sims.push_back(sim);
       // One series per slot: a slot listed twice would be a duplicate series.
-      std::ranges::stable_sort(sims, {}, [](schema::Sim::Reader s) { return s.getSlot(); });
-      auto same = std::ranges::unique(sims, {}, [](schema::Sim::Reader s) { return s.getSlot(); });
-      sims.erase(same.begin(), same.end());
+      std::stable_sort(sims.begin(), sims.end(), [](schema::Sim::Reader a, schema::Sim::Reader b) {
+        return a.getSlot() < b.getSlot();
+      });
+      sims.erase(std::unique(sims.begin(), sims.end(),
+                             [](schema::Sim::Reader a, schema::Sim::Reader b) {
+                               return a.getSlot() == b.getSlot();
+                             }),
+                 sims.end());
       for (auto sim : sims) {
         w_.begin_sample();
         w_.rendered_labels(m.labels);

@@ -164,7 +164,7 @@ void append_repaired_utf8(std::string& out, std::string_view text) {
 void append_escaped_label_value(std::string& out, std::string_view value) {
   // Nearly every value is plain ASCII with nothing to escape: one scan, one
   // append.
-  const bool plain = std::ranges::none_of(value, [](char c) {
+  const bool plain = std::none_of(value.begin(), value.end(), [](char c) {
     return c == '\\' || c == '"' || c == '\n' || static_cast<unsigned char>(c) >= 0x80;
   });
   if (plain) {

@@ -181,12 +181,14 @@ def generate(enums, header_path, out_header, out_source):
             first.setdefault(x['value'], x)
         by_value = sorted(first.values(), key=lambda x: x['value'])
         s.append('constexpr EnumValue k%sByValue[] = {\n%s};\n' % (ident, rows(by_value)))
-        s.append('static_assert(std::ranges::is_sorted(k%sByValue, std::ranges::less{}, '
-                 '&EnumValue::value));\n' % ident)
+        s.append('static_assert(std::is_sorted(std::begin(k%sByValue), std::end(k%sByValue), '
+                 '[](const EnumValue& a, const EnumValue& b) { return a.value < b.value; }));\n'
+                 % (ident, ident))
         flags = [x for x in entries if x['value'] > 0 and (x['value'] & (x['value'] - 1)) == 0]
         if e['bitmask'] and flags:
             s.append('constexpr EnumValue k%sFlags[] = {\n%s};\n' % (ident, rows(flags)))
-            s.append('static_assert(std::ranges::all_of(k%sFlags, single_bit));\n' % ident)
+            s.append('static_assert(std::all_of(std::begin(k%sFlags), std::end(k%sFlags), '
+                 'single_bit));\n' % (ident, ident))
             flags_ref = 'k%sFlags' % ident
         else:
             flags_ref = '{}'

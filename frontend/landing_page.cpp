@@ -145,8 +145,9 @@ void append_modem_table(std::string& out, schema::Snapshot::Reader snapshot) {
 
   std::vector<schema::Modem::Reader> modems;
   for (auto modem : snapshot.getModems()) modems.push_back(modem);
-  std::ranges::stable_sort(modems, {},
-                           [](schema::Modem::Reader m) { return text(m.getDeviceId()); });
+  std::stable_sort(modems.begin(), modems.end(), [](schema::Modem::Reader a, schema::Modem::Reader b) {
+    return text(a.getDeviceId()) < text(b.getDeviceId());
+  });
   if (modems.empty()) {
     out.append("<p>No modem.</p>\n");
     return;
@@ -173,7 +174,7 @@ std::string relative_link(std::string_view page_path, std::string_view target_pa
   const std::string_view directory = last_slash == std::string_view::npos
                                          ? std::string_view("/")
                                          : page_path.substr(0, last_slash + 1);
-  const auto depth = std::ranges::count(directory, '/') - 1;
+  const auto depth = std::count(directory.begin(), directory.end(), '/') - 1;
   std::string link;
   if (depth <= 0) {
     link = "./";  // "./" also keeps a first segment with ':' from reading as a scheme

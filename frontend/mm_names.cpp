@@ -17,7 +17,8 @@ bool single_bit(std::int64_t value) {
 
 std::string_view name(Enum type, std::int64_t value) {
   auto by_value = table(type).by_value;
-  auto it = std::ranges::lower_bound(by_value, value, {}, &EnumValue::value);
+  auto it = std::lower_bound(by_value.begin(), by_value.end(), value,
+                             [](const EnumValue& e, std::int64_t v) { return e.value < v; });
   if (it == by_value.end() || it->value != value) return kOtherName;
   return it->name;
 }

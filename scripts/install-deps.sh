@@ -13,6 +13,8 @@ packages=(
   libsystemd-dev
   zlib1g-dev
   doctest-dev
+  # fuzzing (libFuzzer)
+  clang libclang-rt-14-dev
   # tests and demo
   dbus
   python3 python3-dbus python3-gi python3-dbusmock python3-pytest
