@@ -1,8 +1,10 @@
 #include "frontend_flags.h"
 
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <climits>
 
@@ -29,7 +31,7 @@ std::string check_collector_fd(int fd) {
   int domain = 0;
   socklen_t length = sizeof type;
   if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0) {
-    return name + " is not an open socket";
+    return name + (errno == EBADF ? " is not open" : " is not a socket");
   }
   length = sizeof domain;
   if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) != 0 || domain != AF_UNIX ||
@@ -81,6 +83,9 @@ FlagOutcome parse_frontend_flags(int argc, const char* const* argv) {
       {"collector-socket"}, "",
       [&](std::string_view v) {
         if (v.empty() || v.front() != '/') return std::string("needs an absolute path");
+        if (v.size() >= sizeof(sockaddr_un::sun_path)) {
+          return "path longer than " + std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes";
+        }
         config.collector_socket = std::string(v);
         return std::string();
       },

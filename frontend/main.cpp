@@ -111,8 +111,9 @@ int run(const FrontendConfig& config) {
   HttpServer http(cache, options);
   for (UniqueFd& fd : listeners) http.add_listener(std::move(fd));
 
-  // Everything is open: a sandbox that forbids open() and socket() other
-  // than AF_UNIX can be entered here, before the first byte is read.
+  // Every descriptor is open: a sandbox that forbids open() can be entered
+  // here, before the first byte is read. With --collector-socket the
+  // receiver connects (again) later: it needs socket(AF_UNIX) and connect().
 
   receiver->start();
   http.start([](const std::string&) {

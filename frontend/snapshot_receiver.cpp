@@ -4,6 +4,8 @@
 #include <capnp/serialize.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <cerrno>
 #include <cstring>
@@ -14,7 +16,6 @@
 #include "duration.h"
 #include "framing.h"
 #include "log.h"
-#include "sockets.h"
 
 namespace mmx {
 namespace {
@@ -47,6 +48,30 @@ void walk(const capnp::DynamicValue::Reader& value) {
     default:
       break;  // scalars; text and data were checked by get()
   }
+}
+
+// Like connect_unix(), but never blocks: connecting to a Unix socket whose
+// listener is alive and not accepting waits for room in its backlog, and a
+// receiver stuck there could not be stopped. EAGAIN is one more failure to
+// retry after the backoff.
+UniqueFd connect_without_waiting(const std::string& path, std::string& error) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof address.sun_path) {
+    error = "socket path \"" + path + "\" is too long";
+    return {};
+  }
+  std::memcpy(address.sun_path, path.data(), path.size());
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) {
+    error = "socket: " + errno_text();
+    return {};
+  }
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    error = "cannot connect to " + path + ": " + errno_text();
+    return {};
+  }
+  return fd;
 }
 
 // The description may quote the peer's bytes, NULs included.
@@ -101,7 +126,7 @@ void SnapshotReceiver::run() {
     bool got_snapshot = false;
     const auto reason = serve(connection_.get(), got_snapshot);
     connection_.reset();
-    cache_.clear();
+    forget();
     if (reason) {
       log_warn("Lost the collector connection; not reconnecting: it was inherited",
                {{"reason", *reason}});
@@ -113,14 +138,14 @@ void SnapshotReceiver::run() {
   bool outage_logged = false;
   for (;;) {
     std::string error;
-    UniqueFd fd = connect_unix(socket_path_, error);
+    UniqueFd fd = connect_without_waiting(socket_path_, error);
     if (fd) {
       log_info("Connected to the collector", {{"socket", socket_path_}});
       outage_logged = false;
       bool got_snapshot = false;
       const auto reason = serve(fd.get(), got_snapshot);
       fd.reset();
-      cache_.clear();
+      forget();
       if (!reason) return;
       if (got_snapshot) backoff = kInitialBackoff;
       log_warn("Lost the collector connection",
@@ -139,10 +164,14 @@ void SnapshotReceiver::run() {
   }
 }
 
-std::optional<std::string> SnapshotReceiver::serve(int fd, bool& got_snapshot) {
-  cache_.set_connected();
+void SnapshotReceiver::forget() {
+  cache_.clear();
   generation_.reset();
   rendered_.reset();
+}
+
+std::optional<std::string> SnapshotReceiver::serve(int fd, bool& got_snapshot) {
+  cache_.set_connected();
   FrameDecoder decoder;
   std::vector<std::byte> buffer(kReadBufferBytes);
   for (;;) {
@@ -195,8 +224,8 @@ std::string SnapshotReceiver::take_frame(kj::Array<capnp::word> words) {
     if (new_generation) {
       walk_struct(capnp::toDynamic(snapshot));
     } else {
-      // What the exporter status reads of every frame.
-      snapshot.getTimeUnixNanos();
+      // The rest of the frame equals what was checked for its generation;
+      // the exporter status reads this part of every frame.
       walk_struct(capnp::toDynamic(snapshot.getCollectorProcess()));
     }
   } catch (const kj::Exception& e) {

@@ -56,6 +56,8 @@ class SnapshotReceiver {
   // Reads frames until the connection is lost (returns the reason) or stop()
   // is called (returns nullopt).
   std::optional<std::string> serve(int fd, bool& got_snapshot);
+  // After a connection: nothing of it is kept or served.
+  void forget();
   // "" when the frame was taken, else what is wrong with it.
   std::string take_frame(kj::Array<capnp::word> words);
   // Sleeps for `delay` unless stop() comes first; false when it did.

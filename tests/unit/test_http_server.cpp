@@ -81,6 +81,7 @@ struct Frontend {
           return mmx::render_exposition(s, f);
         });
     receiver->start();
+    REQUIRE(eventually([&] { return cache.view().connected; }));
 
     std::string error;
     auto address = mmx::parse_listen_address("127.0.0.1:0", error);
