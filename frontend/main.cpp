@@ -33,6 +33,7 @@ namespace {
 constexpr std::chrono::milliseconds kShutdownGrace{1500};
 
 std::atomic<bool> g_listener_failed{false};
+std::atomic<bool> g_collector_lost{false};
 
 int usage_error(const std::string& problem) {
   std::fprintf(stderr, "%s: %s\n", kFrontendProgram, problem.c_str());
@@ -100,6 +101,13 @@ int run(const FrontendConfig& config) {
   if (config.collector_fd >= 0) {
     set_cloexec(config.collector_fd, true);
     receiver = std::make_unique<SnapshotReceiver>(UniqueFd(config.collector_fd), cache, render);
+    // The inherited connection cannot be made again. A collector that is
+    // alive starts a new frontend; one that died must not leave this one
+    // holding the port that a restarted mm-exporter wants to bind.
+    receiver->set_on_finished([] {
+      g_collector_lost = true;
+      ::kill(::getpid(), SIGTERM);
+    });
   } else {
     receiver = std::make_unique<SnapshotReceiver>(config.collector_socket, cache, render);
   }
@@ -126,8 +134,12 @@ int run(const FrontendConfig& config) {
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  log_info("Shutting down", {{"signal", sigabbrev_np(signal_number)}});
-  const int exit_code = g_listener_failed ? 1 : 0;
+  if (g_collector_lost) {
+    log_info("Shutting down: the collector that started this frontend is gone");
+  } else {
+    log_info("Shutting down", {{"signal", sigabbrev_np(signal_number)}});
+  }
+  const int exit_code = g_listener_failed || g_collector_lost ? 1 : 0;
   const bool clean = http.stop(kShutdownGrace);
   receiver->stop();
   if (!clean) {

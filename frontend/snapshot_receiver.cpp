@@ -131,6 +131,7 @@ void SnapshotReceiver::run() {
       log_warn("Lost the collector connection; not reconnecting: it was inherited",
                {{"reason", *reason}});
       finished_ = true;
+      if (on_finished_) on_finished_();
     }
     return;
   }

@@ -50,6 +50,8 @@ class SnapshotReceiver {
 
   // True once the thread ended by itself: an inherited connection was lost.
   bool finished() const { return finished_.load(); }
+  // Runs on the receiver's thread when that happens. Set before start().
+  void set_on_finished(std::function<void()> callback) { on_finished_ = std::move(callback); }
 
  private:
   void run();
@@ -73,6 +75,7 @@ class SnapshotReceiver {
   std::shared_ptr<const RenderedSnapshot> rendered_;
   std::thread thread_;
   std::atomic<bool> finished_{false};
+  std::function<void()> on_finished_;
 };
 
 }  // namespace mmx

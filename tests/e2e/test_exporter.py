@@ -33,7 +33,8 @@ def start_exporter(bus):
         status, log = exp.stop()
         # pytest shows captured output only when the test failed.
         print(f"--- mm-exporter log ---\n{log}")
-        assert status == 0, f"mm-exporter exited with {status}\n{log}"
+        expected = getattr(exp, "expected_status", 0)
+        assert status == expected, f"mm-exporter exited with {status}\n{log}"
 
 
 @pytest.fixture
@@ -209,3 +210,15 @@ def test_version_and_help(binary):
     help_text = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=10)
     assert help_text.returncode == 0
     assert "--web.listen-address" in help_text.stdout
+
+
+def test_frontend_exits_when_its_collector_is_killed(exporter):
+    """One-command mode: a frontend whose collector died must free the port
+    for the next mm-exporter instead of serving 'down' forever."""
+    frontend = exporter.frontend_pid()
+    os.kill(exporter.process.pid, 9)
+    exporter.process.wait()
+    exporter.expected_status = -9
+    wait_for(lambda: not os.path.exists(f"/proc/{frontend}") or
+             open(f"/proc/{frontend}/stat").read().split()[2] == "Z", timeout=3,
+             what="the frontend to exit")
