@@ -1,6 +1,7 @@
 #include "collector_flags.h"
 
 #include "flags.h"
+#include "metrics_doc.h"
 
 namespace mmx {
 
@@ -37,7 +38,7 @@ std::optional<std::string> parse_collector_flags(int argc, const char* const* ar
   flags.add_bool({"version"}, &config.show_version, "Print version information and exit.");
   flags.add_bool({"help", "h"}, &config.show_help, "Show this help and exit.");
 
-  if (usage != nullptr) *usage = flags.usage();
+  if (usage != nullptr) *usage = flags.usage() + "\n" + metric_families_help();
   if (auto error = flags.parse(argc, argv)) return error;
   if (config.show_help || config.show_version) return std::nullopt;
 

@@ -1,6 +1,6 @@
 #pragma once
 // Snapshot -> Prometheus exposition text, following the metric contract
-// (/work/shared/METRICS.md) and the table in metric_families.h. Pure
+// (METRICS.md, the metric contract) and the table in metric_families.h. Pure
 // functions: no I/O, no clock, no state.
 //
 // A page is built from two parts and a terminator, in this order:

@@ -1,6 +1,6 @@
 #pragma once
 // The one table of every metric family mm-exporter serves (the contract of
-// /work/shared/METRICS.md): name, type, unit, labels and HELP text. The
+// METRICS.md, the metric contract): name, type, unit, labels and HELP text. The
 // renderer takes names and HELP from here, and so do --help and the README
 // list, so the three cannot disagree.
 //
