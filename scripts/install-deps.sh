@@ -21,6 +21,8 @@ packages=(
   modemmanager modemmanager-dev
   prometheus
   curl python3-prometheus-client
+  # benchmarks (bench/run.sh; its smoke mode runs in CI)
+  wrk nginx-light gnuplot-nox
 )
 
 missing=()

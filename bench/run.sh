@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# One command for the benchmarks: installs what they need, builds, runs them
+# and writes bench/RESULTS.md, bench/results.json and bench/results.png.
+#
+#   ./bench/run.sh            N = 1, 16, 64, 256 (a few minutes)
+#   ./bench/run.sh --smoke    N = 4, a few seconds (CI runs this)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" --target mm-exporter mm-exporter-frontend render-bench
+MMX_BUILD_DIR="$PWD/build" exec /usr/bin/python3 bench/run.py "$@"
