@@ -16,6 +16,7 @@
 #include "mm_client.h"
 #include "modem_model.h"
 #include "process_stats.h"
+#include "service_manager.h"
 #include "snapshot_publisher.h"
 #include "unique_fd.h"
 
@@ -39,6 +40,9 @@ class CollectorApp {
   void handle_signals();
   void connect_bus();
   void bus_lost();
+  // One line for systemctl status: ModemManager, modems, frontends.
+  std::string service_status() const;
+  void schedule_watchdog(std::chrono::microseconds interval);
 
   CollectorConfig config_;
   EventLoop loop_;
@@ -50,6 +54,8 @@ class CollectorApp {
   SnapshotPublisher publisher_{loop_};
   std::unique_ptr<FrontendSupervisor> supervisor_;
   UniqueFd signal_fd_;
+  // Taken before any frontend is started, so none inherits NOTIFY_SOCKET.
+  ServiceNotifier notifier_ = ServiceNotifier::from_environment();
   std::uint64_t sequence_ = 0;
   // Bumped for every coalesced change; heartbeats repeat the generation.
   std::uint64_t generation_ = 1;

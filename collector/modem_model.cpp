@@ -23,11 +23,60 @@ void ModemModel::set_manager_version(std::string version) {
   changed();
 }
 
+namespace {
+
+// Within the bounds of property_schema.h. Types were checked before.
+bool within_bounds(const sdbus::Variant& value) {
+  const std::string type = value.peekValueType();
+  if (type == "s") return value.get<std::string>().size() <= kMaxStringBytes;
+  if (type == "as") {
+    auto list = value.get<std::vector<std::string>>();
+    if (list.size() > kMaxListElements) return false;
+    for (const auto& s : list) {
+      if (s.size() > kMaxStringBytes) return false;
+    }
+    return true;
+  }
+  if (type == "ao") return value.get<std::vector<sdbus::ObjectPath>>().size() <= kMaxListElements;
+  if (type == "au") return value.get<std::vector<std::uint32_t>>().size() <= kMaxListElements;
+  if (type == "a(su)") {
+    auto list = value.get<std::vector<sdbus::Struct<std::string, std::uint32_t>>>();
+    if (list.size() > kMaxListElements) return false;
+    for (const auto& port : list) {
+      if (std::get<0>(port).size() > kMaxStringBytes) return false;
+    }
+    return true;
+  }
+  if (type == "a{uu}") return value.get<std::map<std::uint32_t, std::uint32_t>>().size() <= kMaxListElements;
+  if (type == "a{sv}") {
+    auto dict = value.get<std::map<std::string, sdbus::Variant>>();
+    if (dict.size() > kMaxListElements) return false;
+    for (const auto& [key, inner] : dict) {
+      if (inner.peekValueType() == "s" && inner.get<std::string>().size() > kMaxStringBytes) {
+        return false;
+      }
+    }
+    return true;
+  }
+  if (type == "(ss)") {
+    auto pair = value.get<sdbus::Struct<std::string, std::string>>();
+    return std::get<0>(pair).size() <= kMaxStringBytes && std::get<1>(pair).size() <= kMaxStringBytes;
+  }
+  return true;
+}
+
+}  // namespace
+
 PropertyMap ModemModel::filter(const std::string& interface, PropertyMap properties) {
   for (auto it = properties.begin(); it != properties.end();) {
     switch (check_property(interface, it->first, it->second.peekValueType())) {
       case PropertyCheck::kKeep:
-        ++it;
+        if (within_bounds(it->second)) {
+          ++it;
+        } else {
+          errors_.add(ErrorKind::kInvalidValue);
+          it = properties.erase(it);
+        }
         break;
       case PropertyCheck::kWrongType:
         errors_.add(ErrorKind::kInvalidValue);

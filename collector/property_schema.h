@@ -4,6 +4,7 @@
 // properties nobody renders, and a value of the wrong type is dropped (and
 // counted) when it arrives instead of surprising the snapshot builder.
 
+#include <cstddef>
 #include <string_view>
 
 namespace mmx {
@@ -16,6 +17,12 @@ enum class PropertyCheck {
 
 PropertyCheck check_property(std::string_view interface, std::string_view property,
                              std::string_view signature);
+
+// Strings become label values and lists become series: a value larger than
+// ModemManager ever sends is a fault (or an attack) and is dropped, so one
+// property cannot make every scrape megabytes long.
+inline constexpr std::size_t kMaxStringBytes = 4096;
+inline constexpr std::size_t kMaxListElements = 4096;
 
 // Interfaces whose presence alone matters even when none of their properties
 // are mirrored (e.g. Messaging supported).

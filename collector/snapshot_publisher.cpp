@@ -15,7 +15,7 @@ SnapshotPublisher::~SnapshotPublisher() {
   for (auto& [fd, c] : connections_) loop_.unwatch(fd);
   if (listener_) {
     loop_.unwatch(listener_.get());
-    ::unlink(listen_path_.c_str());
+    if (!listen_path_.empty()) ::unlink(listen_path_.c_str());
   }
 }
 
@@ -23,10 +23,19 @@ bool SnapshotPublisher::listen(const std::string& path, std::set<uid_t> allowed_
                                std::string& error) {
   // 0666: who may connect is decided by SO_PEERCRED below, not by the mode,
   // so a frontend user need not own the directory.
-  listener_ = listen_unix(path, 0666, error);
-  if (!listener_) return false;
-  set_nonblocking(listener_.get(), true);
+  UniqueFd listener = listen_unix(path, 0666, error);
+  if (!listener || !listen_on(std::move(listener), std::move(allowed_uids), error)) return false;
   listen_path_ = path;
+  return true;
+}
+
+bool SnapshotPublisher::listen_on(UniqueFd listener, std::set<uid_t> allowed_uids,
+                                  std::string& error) {
+  if (!set_nonblocking(listener.get(), true)) {
+    error = std::string("listening socket: ") + std::strerror(errno);
+    return false;
+  }
+  listener_ = std::move(listener);
   allowed_uids_ = std::move(allowed_uids);
   loop_.watch(listener_.get(), POLLIN, [this](short) { accept_frontend(); });
   return true;

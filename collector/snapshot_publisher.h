@@ -31,6 +31,12 @@ class SnapshotPublisher {
   // Listens on a Unix socket path for separately started frontends. Only
   // peers whose uid is in `allowed_uids` are kept (checked with SO_PEERCRED).
   bool listen(const std::string& path, std::set<uid_t> allowed_uids, std::string& error);
+  // The same on a listening socket created by someone else (systemd's socket
+  // activation); its path is theirs, and is left in place at exit.
+  bool listen_on(UniqueFd listener, std::set<uid_t> allowed_uids, std::string& error);
+  // True when the listening socket's path was created here (and is removed
+  // at exit).
+  bool owns_path() const { return !listen_path_.empty(); }
   // Adds an already connected frontend (one-command mode's socketpair end).
   void add_frontend(UniqueFd fd, std::string name);
   // Sends `frame` to every frontend, and to each one that connects later

@@ -173,3 +173,42 @@ def test_split_mode_collector_killed_and_back(bus, mmsim, tmp_path):
     finally:
         harness.stop(frontend)
         harness.stop(collector)
+
+
+def emit(bus, path, interface, member, signature, args):
+    """A signal sent from the simulated ModemManager's own connection (dbusmock's
+    EmitSignal), so it reaches the exporter like one from ModemManager."""
+    connection = dbus.bus.BusConnection(bus.address)
+    try:
+        connection.call_blocking("org.freedesktop.ModemManager1", path, "org.freedesktop.DBus.Mock",
+                                 "EmitSignal", "sssav", [interface, member, signature, args])
+    finally:
+        connection.close()
+
+
+def test_values_of_unexpected_types_are_ignored_and_counted(bus, mmsim, exporter):
+    path = str(mmsim.client.modems()[LTE])
+    props = "org.freedesktop.DBus.Properties"
+    # State as a string, SignalQuality as a plain number, a huge string.
+    emit(bus, path, props, "PropertiesChanged", "sa{sv}as",
+         ["org.freedesktop.ModemManager1.Modem",
+          {"State": dbus.String("registered", variant_level=1),
+           "SignalQuality": dbus.UInt32(99, variant_level=1),
+           "Manufacturer": dbus.String("X" * 100000, variant_level=1)}, dbus.Array([], signature="s")])
+    # A signal whose arguments have the wrong shape altogether.
+    emit(bus, "/org/freedesktop/ModemManager1", "org.freedesktop.DBus.ObjectManager",
+         "InterfacesAdded", "si", ["not-a-path", 7])
+    emit(bus, path, props, "PropertiesChanged", "s", ["org.freedesktop.ModemManager1.Modem"])
+    m = exporter.wait_metrics(
+        lambda m: m.has("modemmanager_scrape_errors_total", kind="invalid_value") and
+        m.value("modemmanager_scrape_errors_total", kind="invalid_value") >= 3 and
+        m.has("modemmanager_scrape_errors_total", kind="invalid_reply") and
+        m.value("modemmanager_scrape_errors_total", kind="invalid_reply") >= 2,
+        what="the bad values counted")
+    # The last good values stay; an oversized string is refused like a
+    # wrongly typed one.
+    assert m.value("modemmanager_modem_state", device_id=LTE, state="connected") == 1
+    assert m.value("modemmanager_modem_signal_quality_percent", device_id=LTE) == 72
+    info = m.find("modemmanager_modem_info", device_id=LTE)
+    assert info[0][0]["manufacturer"] == "Quectel"
+    assert exporter.process.poll() is None

@@ -53,6 +53,7 @@ DEFAULTS = {
     'revision': 'SIM.01.00',
     'imei': '490154203237518',
     'imsi': '214010123456789',
+    'sim_mnc_length': 2,      # digits of the MNC in the IMSI (EF_AD)
     'iccid': '8934071234567890123',
     'own_number': '+34600111222',
     # SIM lock: pin=None means no PIN is set; pin_locked whether it must be
@@ -75,6 +76,13 @@ DEFAULTS = {
     'csq': (17, 99),          # <rssi>, <ber>
     'cesq': (99, 99, 255, 255, 20, 50),  # rxlev, ber, rscp, ecno, rsrq, rsrp
     'cfun': 1,
+    # +WS46 modes offered (None: answer ERROR, the daemon then assumes a
+    # GSM/UMTS-only modem without LTE) and the current one.
+    'ws46': (12, 22, 25, 28, 29, 30, 31),
+    'ws46_current': 25,
+    # Answer +CIND (signal indicator 0-5 from +CSQ) so the daemon takes
+    # +CIEV unsolicited signal updates.
+    'cind': False,
     # Stored SMS: dicts with index, number, text, timestamp
     # ('yy/MM/dd,hh:mm:ss+zz', zz in quarter hours), optional status
     # ('REC UNREAD' (default), 'REC READ', 'STO UNSENT', 'STO SENT') and
@@ -375,6 +383,16 @@ class ATModem:
             return [s['revision']]
         if cmd in ('AT+CGSN', 'AT+GSN'):
             return [s['imei']]
+        # access technologies the modem supports (WS46 modes: 12 GSM, 22 UTRAN,
+        # 28 E-UTRAN, 25/29/30/31 combinations)
+        if cmd == 'AT+WS46=?' and s['ws46']:
+            return ['+WS46: (' + ','.join(str(m) for m in s['ws46']) + ')']
+        if cmd == 'AT+WS46?' and s['ws46']:
+            return [f'+WS46: {s["ws46_current"]}']
+        m = re.fullmatch(r'AT\+WS46=(\d+)', cmd)
+        if m and s['ws46'] and int(m.group(1)) in s['ws46']:
+            s['ws46_current'] = int(m.group(1))
+            return []
         if cmd == 'AT+IFC=?':
             return ['+IFC: (0-2),(0-2)']
         if cmd.startswith('AT+IFC='):
@@ -402,7 +420,8 @@ class ATModem:
             return [f'+CNUM: "","{s["own_number"]}",{145 if s["own_number"].startswith("+") else 129}']
         m = re.fullmatch(r'AT\+CRSM=176,(\d+),0,0,(\d+)', cmd)
         if m:
-            self._require_sim()
+            if int(m.group(1)) != EF_ICCID:   # EF_ICCID is readable without the PIN
+                self._require_sim()
             return self._read_binary(int(m.group(1)), int(m.group(2)))
         m = re.fullmatch(r'AT\+CSIM=(\d+),"([0-9A-F]+)"', cmd)
         if m:
@@ -453,6 +472,18 @@ class ATModem:
             return []
         if cmd == 'AT+CGATT?':
             return [f"+CGATT: {1 if s['reg_stat'] in (1, 5) else 0}"]
+
+        # indicators (+CIND/+CMER/+CIEV), optional
+        if cmd == 'AT+CIND=?' and s['cind']:
+            return ['+CIND: ("battchg",(0-5)),("signal",(0-5)),("service",(0-1)),'
+                    '("call",(0-1)),("roam",(0-1)),("smsfull",(0-1)),("message",(0-1))']
+        if cmd == 'AT+CIND?' and s['cind']:
+            return [f'+CIND: 5,{self.cind_signal()},{1 if self._registered() else 0},0,'
+                    f'{1 if s["reg_stat"] == 5 else 0},0,0']
+        if cmd == 'AT+CMER=?' and s['cind']:
+            return ['+CMER: (0-3),(0),(0),(0-2),(0-1)']
+        if cmd.startswith('AT+CMER=') and s['cind']:
+            return []
 
         # signal
         if cmd == 'AT+CSQ':
@@ -556,22 +587,32 @@ class ATModem:
             raw = s['spn'].encode('ascii')[:16]
             data = ('00' + raw.hex() + 'FF' * (16 - len(raw))).upper()
         elif file_id == EF_AD:
-            # admin data: normal operation, no ciphering indicator, MNC length
-            mnc_len = len(s['imsi']) and (3 if s['operator_code'][3:] and len(s['operator_code']) == 6 else 2)
-            data = f'000000{mnc_len:02X}'
+            # administrative data: normal operation, then the length of the
+            # MNC in the IMSI (how the daemon splits it into MCC and MNC)
+            data = f'000000{s["sim_mnc_length"]:02X}'
         else:
             return ['+CRSM: 106,130,""']   # file not found
         return [f'+CRSM: 144,0,"{data}"']
+
+    def cind_signal(self):
+        """The +CIND/+CIEV 'signal' indicator (0-5) matching the +CSQ rssi."""
+        rssi = self._state['csq'][0]
+        return 0 if rssi == 99 else min(5, (rssi * 5 + 15) // 31)
 
     def _registered(self):
         return self._state['reg_stat'] in (1, 5)
 
     def _registration(self, which):
+        """+CREG/+CGREG/+CEREG answer. With <n>=2 a registered modem adds its
+        cell: LAC for the circuit/packet domains (+CREG, +CGREG) on GSM/UMTS,
+        TAC for EPS (+CEREG) on LTE, as a modem camping on that technology
+        would; the other domains then report the bare status."""
         s = self._state
         mode = self._creg_mode[which]
         stat = s['reg_stat']
-        if mode == 2 and stat in (1, 5):
-            area = s['tac'] if which == 'CEREG' else s['lac']
+        lte = s['act'] == ACT_LTE
+        if mode == 2 and stat in (1, 5) and (which == 'CEREG') == lte:
+            area = s['tac'] if lte else s['lac']
             return f'+{which}: {mode},{stat},"{area}","{s["ci"]}",{s["act"]}'
         return f'+{which}: {mode},{stat}'
 

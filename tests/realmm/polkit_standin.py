@@ -58,12 +58,13 @@ def main():
     DBusGMainLoop(set_as_default=True)
     bus = dbus.SystemBus()
     loop = GLib.MainLoop()
-    authority = Authority(bus)  # noqa: F841 (exported while it lives)
-    name = dbus.service.BusName(NAME, bus, do_not_queue=True)  # noqa: F841
+    authority = Authority(bus)  # exported while it lives
+    name = dbus.service.BusName(NAME, bus, do_not_queue=True)
     GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGTERM, loop.quit)
     GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGINT, loop.quit)
     print('READY', flush=True)
     loop.run()
+    print(f'polkit: {authority.checks} checks answered as {name.get_name()}', file=sys.stderr)
 
 
 if __name__ == '__main__':

@@ -5,6 +5,7 @@
 
 #include "mm_dbus.h"
 #include "modem_model.h"
+#include "property_schema.h"
 #include "snapshot.capnp.h"
 #include "snapshot_builder.h"
 
@@ -200,4 +201,22 @@ TEST_CASE("snapshot builder: no modems while ModemManager is absent") {
   auto snapshot = message.getRoot<mmx::schema::Snapshot>().asReader();
   CHECK_FALSE(snapshot.getManager().getPresent());
   CHECK(snapshot.getModems().size() == 0);
+}
+
+TEST_CASE("model: values larger than ModemManager ever sends are dropped and counted") {
+  mmx::ErrorCounters errors;
+  mmx::ModemModel model(errors);
+  model.set_manager_present(true);
+  InterfaceMap object = sample_modem();
+  object[mmx::mm::kModem]["Manufacturer"] =
+      sdbus::Variant(std::string(mmx::kMaxStringBytes + 1, 'x'));
+  object[mmx::mm::kModem]["CurrentBands"] =
+      sdbus::Variant(std::vector<std::uint32_t>(mmx::kMaxListElements + 1, 1u));
+  object[mmx::mm::kModem]["Model"] = sdbus::Variant(std::string(mmx::kMaxStringBytes, 'y'));
+  model.add_interfaces(kModemPath, object);
+  const auto& modem = model.modems().at(kModemPath).at(mmx::mm::kModem);
+  CHECK(modem.count("Manufacturer") == 0);
+  CHECK(modem.count("CurrentBands") == 0);
+  CHECK(modem.count("Model") == 1);  // at the bound is fine
+  CHECK(errors.get(mmx::ErrorKind::kInvalidValue) == 2);
 }
