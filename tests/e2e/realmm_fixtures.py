@@ -64,9 +64,11 @@ class RealModemManager:
     def __init__(self, bus, log_path):
         self.bus = bus
         self.log_path = Path(log_path)
-        with open(self.log_path, 'ab') as log:
-            self.proc = harness.spawn([MODEMMANAGER, *MM_ARGS], env=bus.env(),
-                                      stdout=log, stderr=subprocess.STDOUT)
+        # --log-file: without it the daemon also logs through syslog(3), which
+        # with no syslog daemon writes to the console.
+        with open(self.log_path.with_suffix('.stderr'), 'ab') as stderr:
+            self.proc = harness.spawn([MODEMMANAGER, *MM_ARGS, f'--log-file={self.log_path}'],
+                                      env=bus.env(), stdout=stderr, stderr=subprocess.STDOUT)
 
     def stop(self, sig=signal.SIGTERM, timeout=10.0):
         """Signal the daemon and wait until it has exited (it needs > 0.5 s,
