@@ -10,11 +10,12 @@
 #include <cstring>
 #include <filesystem>
 
+#include "build_config.h"
 #include "framing.h"
 #include "log.h"
 #include "service_manager.h"
-#include "sockets.h"
 #include "snapshot_builder.h"
+#include "sockets.h"
 
 namespace mmx {
 namespace {
@@ -25,11 +26,16 @@ constexpr std::chrono::milliseconds kCoalesce{100};
 constexpr std::chrono::milliseconds kHeartbeat{1000};
 constexpr std::chrono::milliseconds kMaxBusBackoff{5000};
 
+// The frontend next to this binary (the build tree), else where
+// `cmake --install` puts it (libexec: only this binary and the units start it).
 std::string default_frontend_path() {
   std::error_code ec;
   auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return "mm-exporter-frontend";
-  return (self.parent_path() / "mm-exporter-frontend").string();
+  if (!ec) {
+    auto beside = self.parent_path() / "mm-exporter-frontend";
+    if (::access(beside.c_str(), X_OK) == 0) return beside.string();
+  }
+  return MMX_FRONTEND_INSTALL_PATH;
 }
 
 }  // namespace
@@ -88,9 +94,10 @@ void CollectorApp::publish_snapshot() {
 }
 
 std::string CollectorApp::service_status() const {
-  std::string text = model_.manager_present()
-                         ? "ModemManager up, " + std::to_string(model_.modems().size()) + " modem(s)"
-                         : std::string("ModemManager not on the bus");
+  std::string text =
+      model_.manager_present()
+          ? "ModemManager up, " + std::to_string(model_.modems().size()) + " modem(s)"
+          : std::string("ModemManager not on the bus");
   return text + "; " + std::to_string(publisher_.frontend_count()) + " frontend(s) connected";
 }
 
@@ -158,6 +165,9 @@ void CollectorApp::connect_bus() {
   ModemManagerClientOptions options;
   options.call_timeout = config_.dbus_timeout;
   options.signal_rate = config_.signal_rate;
+  options.schedule = [this](Duration delay, std::function<void()> callback) {
+    loop_.schedule_after(delay, std::move(callback));
+  };
   client_ = std::make_unique<ModemManagerClient>(*bus_, model_, errors_, options);
   client_->set_change_callback([this] { schedule_snapshot(); });
   client_->start();

@@ -1,5 +1,6 @@
 #include "collector_flags.h"
 
+#include "build_config.h"
 #include "flags.h"
 #include "metrics_doc.h"
 
@@ -27,7 +28,8 @@ std::optional<std::string> parse_collector_flags(int argc, const char* const* ar
                    "Listen for separately started frontends on this Unix socket path instead "
                    "of starting one (split mode).");
   flags.add_string({"frontend-path"}, &config.frontend_path,
-                   "The mm-exporter-frontend binary to start (default: next to this one).");
+                   "The mm-exporter-frontend binary to start (default: the one next to this "
+                   "binary, else " MMX_FRONTEND_INSTALL_PATH ").");
   flags.add_uint({"web.max-requests"}, &config.max_requests, 0, 100000,
                  "Maximum number of parallel scrape requests; 0 means no limit.");
   flags.add_string({"redact"}, &config.redact_list,

@@ -34,6 +34,8 @@ std::string match_rule(const std::string& body) { return "type='signal'," + body
 
 bool is_sim_path(const std::string& path) { return path.find("/SIM/") != std::string::npos; }
 
+constexpr std::chrono::seconds kLocationRecheckDelay{2};
+
 }  // namespace
 
 ModemManagerClient::ModemManagerClient(sdbus::IConnection& bus, ModemModel& model,
@@ -279,33 +281,47 @@ void ModemManagerClient::fetch_linked(const std::string& path, const char* inter
 }
 
 void ModemManagerClient::poll_locations(std::shared_ptr<Round> round) {
+  for (const auto& [path, object] : model_.modems()) {
+    (void)object;
+    poll_location(path, round);
+  }
+}
+
+void ModemManagerClient::poll_location(const std::string& modem_path,
+                                       std::shared_ptr<Round> round) {
   constexpr unsigned kPositionSources =
       mm::kLocation3gppLacCi | mm::kLocationGpsRaw | mm::kLocationCdmaBs;
-  for (const auto& [path, object] : model_.modems()) {
-    auto location = object.find(mm::kLocation);
-    if (location == object.end()) continue;
-    const PropertyMap& p = location->second;
-    const auto enabled = p.count("Enabled") ? p.at("Enabled").get<std::uint32_t>() : 0u;
-    const bool signals = p.count("SignalsLocation") && p.at("SignalsLocation").get<bool>();
-    if ((enabled & kPositionSources) == 0 || signals) {
-      model_.forget_location(path);
-      continue;
-    }
-    const std::string modem_path = path;
-    call(
-        modem_path, mm::kLocation, "GetLocation", nullptr,
-        [this, modem_path, round](sdbus::MethodReply& reply) {
-          LocationMap location_map;
-          reply >> location_map;
-          model_.set_location(modem_path, std::move(location_map));
-          notify_changed();
-        },
-        [this, modem_path, round](const sdbus::Error& e) {
-          round->failed = true;
-          model_.forget_location(modem_path);
-          count_error(e, "GetLocation", modem_path);
-        });
+  auto modem_it = model_.modems().find(modem_path);
+  if (modem_it == model_.modems().end()) return;
+  const InterfaceMap& object = modem_it->second;
+  auto location = object.find(mm::kLocation);
+  if (location == object.end()) return;
+  const PropertyMap& p = location->second;
+  const auto enabled = p.count("Enabled") ? p.at("Enabled").get<std::uint32_t>() : 0u;
+  const bool signals = p.count("SignalsLocation") && p.at("SignalsLocation").get<bool>();
+  auto modem = object.find(mm::kModem);
+  const std::int32_t state = modem != object.end() && modem->second.count("State")
+                                 ? modem->second.at("State").get<std::int32_t>()
+                                 : 0;
+  // ModemManager answers GetLocation only for an enabled modem (WrongState
+  // otherwise, e.g. while disabling with its sources still enabled).
+  if ((enabled & kPositionSources) == 0 || signals || state < mm::kModemStateEnabled) {
+    model_.forget_location(modem_path);
+    return;
   }
+  call(
+      modem_path, mm::kLocation, "GetLocation", nullptr,
+      [this, modem_path, round](sdbus::MethodReply& reply) {
+        LocationMap location_map;
+        reply >> location_map;
+        model_.set_location(modem_path, std::move(location_map));
+        notify_changed();
+      },
+      [this, modem_path, round](const sdbus::Error& e) {
+        round->failed = true;
+        model_.forget_location(modem_path);
+        count_error(e, "GetLocation", modem_path);
+      });
 }
 
 void ModemManagerClient::setup_signals(std::shared_ptr<Round> round) {
@@ -383,6 +399,7 @@ void ModemManagerClient::on_interfaces_added(sdbus::Message& message) {
   }
   sync_linked_objects(round, false);
   setup_signal(path, round);
+  poll_location(path, round);
   notify_changed();
 }
 
@@ -420,6 +437,21 @@ void ModemManagerClient::on_properties_changed(sdbus::Message& message) {
     drop_unused_proxies();
   }
   if (state_changed || rate_changed) setup_signal(path, detached);
+  if (state_changed) {
+    poll_location(path, detached);
+    // ModemManager learns the serving cell a moment after the modem
+    // registers, without a signal (seen with the real daemon): look again
+    // shortly instead of waiting a whole refresh interval.
+    if (options_.schedule) {
+      std::weak_ptr<bool> alive = alive_;
+      options_.schedule(kLocationRecheckDelay, [this, alive, path] {
+        if (alive.expired()) return;
+        auto round = std::make_shared<Round>(this);
+        round->superseded = true;
+        poll_location(path, round);
+      });
+    }
+  }
   notify_changed();
 }
 

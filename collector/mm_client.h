@@ -26,6 +26,9 @@ struct ModemManagerClientOptions {
   Duration call_timeout = std::chrono::seconds(5);
   // Signal.Setup rate; zero leaves the Signal interface alone.
   Duration signal_rate = std::chrono::seconds(5);
+  // Runs a callback later on the caller's event loop (for the location
+  // re-poll after a modem registers). Unset: no delayed work.
+  std::function<void(Duration, std::function<void()>)> schedule;
 };
 
 class ModemManagerClient {
@@ -69,6 +72,7 @@ class ModemManagerClient {
   void sync_linked_objects(std::shared_ptr<Round> round, bool refetch_all);
   void fetch_linked(const std::string& path, const char* interface, std::shared_ptr<Round> round);
   void poll_locations(std::shared_ptr<Round> round);
+  void poll_location(const std::string& modem_path, std::shared_ptr<Round> round);
   void setup_signals(std::shared_ptr<Round> round);
   void setup_signal(const std::string& modem_path, std::shared_ptr<Round> round);
 
@@ -94,6 +98,9 @@ class ModemManagerClient {
   // Each (path, what) failure is logged once; the counter says the rest.
   std::set<std::string> logged_failures_;
   std::set<std::string> linked_pending_;
+  // Delayed callbacks hold a weak reference: they do nothing once the
+  // client is gone (the bus was lost and a new client made).
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace mmx

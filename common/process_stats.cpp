@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -56,7 +57,16 @@ double boot_time_seconds() {
     }
     stat.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
   }
-  return kNaN;
+  // /proc/stat is hidden where only /proc/PID is mounted (systemd's
+  // ProcSubset=pid): the wall clock minus the time since boot is the same.
+  timespec now{};
+  timespec since_boot{};
+  if (::clock_gettime(CLOCK_REALTIME, &now) != 0 ||
+      ::clock_gettime(CLOCK_BOOTTIME, &since_boot) != 0) {
+    return kNaN;
+  }
+  return static_cast<double>(now.tv_sec - since_boot.tv_sec) +
+         static_cast<double>(now.tv_nsec - since_boot.tv_nsec) / 1e9;
 }
 
 double count_open_fds(int dir_fd) {

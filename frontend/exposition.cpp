@@ -342,7 +342,11 @@ class SnapshotRenderer {
     for (const ModemView& m : modems_) {
       if (!m.has_modem_interface) continue;
       bands.clear();
-      for (std::uint32_t band : m.modem.getCurrentBands()) bands.emplace_back(band, 1.0);
+      for (std::uint32_t band : m.modem.getCurrentBands()) {
+        // ModemManager says [unknown] (0) when it cannot tell; mmcli shows
+        // no band then, and neither do we.
+        if (band != MM_MODEM_BAND_UNKNOWN) bands.emplace_back(band, 1.0);
+      }
       render_named_values(m, "band", mm::Enum::kModemBand, bands);
     }
 

@@ -20,6 +20,7 @@
 #include "frontend_flags.h"
 #include "http_server.h"
 #include "log.h"
+#include "service_manager.h"
 #include "snapshot_cache.h"
 #include "snapshot_receiver.h"
 #include "sockets.h"
@@ -73,6 +74,9 @@ int run(const FrontendConfig& config) {
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  // Connected now, while socket() and the socket's path are still reachable.
+  ServiceNotifier notifier = ServiceNotifier::from_environment();
 
   std::vector<UniqueFd> listeners;
   for (int fd : config.listen_fds) {
@@ -128,9 +132,14 @@ int run(const FrontendConfig& config) {
     g_listener_failed = true;
     ::kill(::getpid(), SIGTERM);
   });
+  std::string serving;
   for (const std::string& address : http.addresses()) {
     log_info("Listening on", {{"address", address}});
+    serving += (serving.empty() ? "" : ", ") + address;
   }
+  notifier.ready("Serving HTTP on " + serving + "; snapshots from " +
+                 (config.collector_socket.empty() ? "the collector that started it"
+                                                  : config.collector_socket));
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
@@ -140,6 +149,7 @@ int run(const FrontendConfig& config) {
     log_info("Shutting down", {{"signal", sigabbrev_np(signal_number)}});
   }
   const int exit_code = g_listener_failed || g_collector_lost ? 1 : 0;
+  notifier.stopping("Stopping");
   const bool clean = http.stop(kShutdownGrace);
   receiver->stop();
   if (!clean) {

@@ -125,10 +125,11 @@ def location_data(section):
     if isinstance(cell, str):  # verbatim, e.g. a malformed string for a hostile test
         data['3gpp-lac-ci'] = to_dbus(cell, 's')
     elif cell:
-        # ModemManager prints "%u,%u,%lX,%lX,%lX": MCC and MNC as numbers (an MNC of
-        # "01" becomes "1"), LAC/CI/TAC in upper-case hex without leading zeros.
-        data['3gpp-lac-ci'] = to_dbus('%u,%u,%X,%X,%X' % (
-            int(cell['mcc']), int(cell['mnc']), _hex(cell.get('lac', 0)),
+        # As ModemManager 1.20 sends it (seen from the real daemon in
+        # tests/realmm): MCC and MNC as the network gives them (an MNC of "01"
+        # keeps its zero), LAC/CI/TAC in upper-case hex without leading zeros.
+        data['3gpp-lac-ci'] = to_dbus('%s,%s,%X,%X,%X' % (
+            cell['mcc'], cell['mnc'], _hex(cell.get('lac', 0)),
             _hex(cell['ci']), _hex(cell.get('tac', 0))), 's')
     if section.get('gps-raw'):
         data['gps-raw'] = to_dbus(section['gps-raw'], 'a{sv}', _GPS_RAW)
