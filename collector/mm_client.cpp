@@ -35,6 +35,7 @@ std::string match_rule(const std::string& body) { return "type='signal'," + body
 bool is_sim_path(const std::string& path) { return path.find("/SIM/") != std::string::npos; }
 
 constexpr std::chrono::seconds kLocationRecheckDelay{2};
+constexpr std::size_t kMaxRememberedFailures = 1024;
 
 }  // namespace
 
@@ -96,6 +97,8 @@ void ModemManagerClient::call(const std::string& path, const char* interface, co
 void ModemManagerClient::count_error(const sdbus::Error& error, const std::string& what,
                                      const std::string& path) {
   errors_.add(classify_dbus_error(error.getName()));
+  // Bounded: objects come and go for as long as the collector runs.
+  if (logged_failures_.size() >= kMaxRememberedFailures) logged_failures_.clear();
   if (logged_failures_.insert(what + " " + path + " " + error.getName()).second) {
     log_warn("D-Bus call failed", {{"call", what},
                                    {"path", path},

@@ -85,7 +85,9 @@ def test_modemmanager_restart_restores_everything_within_2s(mmsim, run_exporter)
     after = exp.wait_metrics(
         lambda m: m.value("modemmanager_up") == 1 and m.has("modemmanager_sim_info", device_id=UMTS)
         and m.has("modemmanager_bearer_connected", device_id=LTE), timeout=5, what="recovery")
-    assert time.monotonic() - started < 2.5  # 200 ms down + < 2 s to recover
+    took = time.monotonic() - started
+    print(f"ModemManager restart: series back {took * 1000:.0f} ms after it began (200 ms down)")
+    assert took < 2.5  # 200 ms down + < 2 s to recover
     new_path = modem_path(mmsim, LTE)
     wait_for(lambda: setup_calls(mmsim, new_path), what="Signal.Setup after the restart")
     # Same series, same values, under the same device ids. The bearer label
@@ -163,6 +165,9 @@ def test_system_bus_going_away_and_coming_back(bus, start_mmsim, run_exporter):
     assert exp.get("/health").status == 200
     bus.restart()
     start_mmsim("two-modems.json", index_base=20)
+    started = time.monotonic()
     m = exp.wait_metrics(lambda m: m.value("modemmanager_up") == 1 and m.has("modemmanager_modems")
                          and m.value("modemmanager_modems") == 2, timeout=10, what="recovery")
     assert m.has("modemmanager_modem_info", device_id=LTE)
+    print(f"system bus back: modems served {1000 * (time.monotonic() - started):.0f} ms after "
+          "ModemManager was")
