@@ -160,8 +160,14 @@ class HttpServer::Handlers {
     server.set_pre_routing_handler(
         [this](const httplib::Request& req,
                httplib::Response& res) -> httplib::Server::HandlerResponse {
-          static constexpr std::string_view kRouted[] = {"GET",   "HEAD",   "POST",   "PUT",
-                                                         "PATCH", "DELETE", "OPTIONS"};
+          // GET and HEAD are dispatched here, so httplib's std::regex route
+          // matching never runs for a scrape.
+          if (req.method == "GET" || req.method == "HEAD") {
+            dispatch(req, res);
+            return httplib::Server::HandlerResponse::Handled;
+          }
+          static constexpr std::string_view kRouted[] = {"POST", "PUT", "PATCH", "DELETE",
+                                                         "OPTIONS"};
           for (std::string_view method : kRouted) {
             if (req.method == method) return httplib::Server::HandlerResponse::Unhandled;
           }
