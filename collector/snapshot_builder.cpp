@@ -330,15 +330,15 @@ void build_snapshot(const ModemModel& model, const SnapshotContext& context,
   auto collection = snapshot.initCollection();
   collection.setDurationSeconds(context.collection.duration_seconds);
   collection.setSuccess(context.collection.success);
-  if (context.errors != nullptr) {
-    const auto& counts = context.errors->counts();
-    auto errors = collection.initErrors(static_cast<unsigned>(counts.size()));
-    unsigned i = 0;
-    for (const auto& [kind, count] : counts) {
-      errors[i].setKind(error_kind_name(kind));
-      errors[i].setCount(count);
-      ++i;
-    }
+  // Every kind from the start, at 0: rate() and increase() then see the
+  // first error of a kind too.
+  constexpr ErrorKind kKinds[] = {ErrorKind::kTimeout,     ErrorKind::kUnauthorized,
+                                  ErrorKind::kUnsupported, ErrorKind::kCallFailed,
+                                  ErrorKind::kInvalidReply, ErrorKind::kInvalidValue};
+  auto errors = collection.initErrors(static_cast<unsigned>(std::size(kKinds)));
+  for (unsigned i = 0; i < std::size(kKinds); ++i) {
+    errors[i].setKind(error_kind_name(kKinds[i]));
+    errors[i].setCount(context.errors != nullptr ? context.errors->get(kKinds[i]) : 0);
   }
 
   auto process = snapshot.initCollectorProcess();

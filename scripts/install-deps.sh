@@ -20,7 +20,11 @@ packages=(
   python3 python3-dbus python3-gi python3-dbusmock python3-pytest
   modemmanager modemmanager-dev
   prometheus
-  curl python3-prometheus-client
+  curl python3-prometheus-client python3-yaml
+  # systemd units and the Debian package (tests/e2e/test_systemd.py):
+  # systemd-analyze, systemd-socket-activate, -sysusers and -tmpfiles; CPack's
+  # dpkg-shlibdeps and file; man for the Documentation= check; setpriv
+  systemd dpkg-dev file man-db util-linux
   # benchmarks (bench/run.sh; its smoke mode runs in CI)
   wrk nginx-light gnuplot-nox
 )

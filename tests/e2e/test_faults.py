@@ -144,6 +144,9 @@ def test_sigterm_under_load_completes_scrapes_and_exits_0_within_2s(exporter):
 
 
 def test_split_mode_collector_killed_and_back(bus, mmsim, tmp_path):
+    # Started as root, the frontend runs as the frontend user inside the
+    # socket's directory, which that user must be able to enter.
+    tmp_path.chmod(0o755)
     sock = str(tmp_path / "collector.sock")
     port = harness.free_port()
     collector = harness.spawn([COLLECTOR, f"--collector-socket={sock}"], env=bus.env(),
@@ -206,9 +209,7 @@ def test_values_of_unexpected_types_are_ignored_and_counted(bus, mmsim, exporter
          "InterfacesAdded", "si", ["not-a-path", 7])
     emit(bus, path, props, "PropertiesChanged", "s", ["org.freedesktop.ModemManager1.Modem"])
     m = exporter.wait_metrics(
-        lambda m: m.has("modemmanager_scrape_errors_total", kind="invalid_value") and
-        m.value("modemmanager_scrape_errors_total", kind="invalid_value") >= 3 and
-        m.has("modemmanager_scrape_errors_total", kind="invalid_reply") and
+        lambda m: m.value("modemmanager_scrape_errors_total", kind="invalid_value") >= 3 and
         m.value("modemmanager_scrape_errors_total", kind="invalid_reply") >= 2,
         what="the bad values counted")
     # The last good values stay; an oversized string is refused like a
