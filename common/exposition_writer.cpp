@@ -91,19 +91,6 @@ const char* help_escape_text(char c) {
   }
 }
 
-std::string_view type_name(MetricType type, Format format) {
-  switch (type) {
-    case MetricType::kGauge:
-      return "gauge";
-    case MetricType::kCounter:
-      return "counter";
-    case MetricType::kInfo:
-      return format == Format::kOpenMetrics ? "info" : "gauge";
-    case MetricType::kStateSet:
-      return format == Format::kOpenMetrics ? "stateset" : "gauge";
-  }
-  return "untyped";
-}
 
 // OpenMetrics names a counter family without _total and an info family
 // without _info; its samples keep the suffix. Text 0.0.4 uses the sample name.
@@ -125,6 +112,20 @@ std::string_view metadata_name(std::string_view name, MetricType type, Format fo
 }
 
 }  // namespace
+
+std::string_view metric_type_name(MetricType type, Format format) {
+  switch (type) {
+    case MetricType::kGauge:
+      return "gauge";
+    case MetricType::kCounter:
+      return "counter";
+    case MetricType::kInfo:
+      return format == Format::kOpenMetrics ? "info" : "gauge";
+    case MetricType::kStateSet:
+      return format == Format::kOpenMetrics ? "stateset" : "gauge";
+  }
+  return "untyped";
+}
 
 std::string_view content_type(Format format) {
   switch (format) {
@@ -233,7 +234,7 @@ void ExpositionWriter::write_head() {
   out_.append("\n# TYPE ");
   out_.append(meta);
   out_.push_back(' ');
-  out_.append(type_name(type_, format_));
+  out_.append(metric_type_name(type_, format_));
   out_.push_back('\n');
   if (format_ == Format::kOpenMetrics && !unit_.empty()) {
     out_.append("# UNIT ");

@@ -27,6 +27,10 @@ enum class MetricType : std::uint8_t {
               // named like the family, so contract enums use kGauge instead
 };
 
+// The TYPE line's word for `type` in `format` (info and stateset are
+// gauges in text 0.0.4).
+std::string_view metric_type_name(MetricType type, Format format);
+
 // The HTTP Content-Type of a page in `format`.
 std::string_view content_type(Format format);
 

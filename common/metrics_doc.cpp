@@ -5,19 +5,8 @@
 namespace mmx {
 namespace {
 
-std::string_view type_name(MetricType type) {
-  switch (type) {
-    case MetricType::kGauge:
-      return "gauge";
-    case MetricType::kCounter:
-      return "counter";
-    case MetricType::kInfo:
-      return "info";
-    case MetricType::kStateSet:
-      return "stateset";
-  }
-  return "gauge";
-}
+// The type as OpenMetrics names it: the richest description of each family.
+std::string_view type_name(MetricType type) { return metric_type_name(type, Format::kOpenMetrics); }
 
 // Markdown table cells may not hold a raw '|'.
 std::string cell(std::string_view text) {

@@ -4,6 +4,7 @@ ModemManager on it. Exporter fixtures build on these (helpers: harness.py)."""
 import pytest
 
 import harness
+from exporter import Exporter
 
 
 @pytest.fixture
@@ -33,3 +34,25 @@ def start_mmsim(bus):
 def mmsim(start_mmsim):
     """The simulator serving the two-modems demo scenario; .client drives it."""
     return start_mmsim('two-modems.json')
+
+
+@pytest.fixture
+def start_exporter(bus):
+    """start_exporter(*flags): mm-exporter in one-command mode on a free
+    loopback port against `bus`, healthy; stopped after the test, which then
+    fails unless it exited with its expected_status (0 unless set)."""
+    started = []
+
+    def start(*args):
+        exp = Exporter(bus.address, args)
+        started.append(exp)
+        exp.wait_healthy()
+        return exp
+
+    yield start
+    for exp in started:
+        status, log = exp.stop()
+        # pytest shows captured output only when the test failed.
+        print(f"--- mm-exporter log ---\n{log}")
+        expected = getattr(exp, "expected_status", 0)
+        assert status == expected, f"mm-exporter exited with {status}\n{log}"

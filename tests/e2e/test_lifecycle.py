@@ -7,7 +7,7 @@ import time
 import pytest
 
 import harness
-from exporter import Exporter, wait_for
+from exporter import wait_for
 
 LTE = "92397d9b1c56befea399d67c90e21ba6b53728f8"
 UMTS = "a27b99d8ea607432fe05f0075f707fca17a825c8"
@@ -19,23 +19,6 @@ def scenario_modem(device_id, scenario="two-modems.json"):
     return next(m for m in spec["modems"] if m["device_id"] == device_id)
 
 
-@pytest.fixture
-def run_exporter(bus):
-    started = []
-
-    def run(*args):
-        exp = Exporter(bus.address, args)
-        started.append(exp)
-        exp.wait_healthy()
-        return exp
-
-    yield run
-    for exp in started:
-        status, log = exp.stop()
-        print(f"--- mm-exporter log ---\n{log}")
-        assert status == 0, log
-
-
 def modem_path(sim, device_id):
     return str(sim.client.modems()[device_id])
 
@@ -44,8 +27,8 @@ def setup_calls(sim, path):
     return [c for c in sim.client.calls("Setup", SIGNAL) if c.path == path]
 
 
-def test_signal_setup_on_start_with_the_configured_rate(mmsim, run_exporter):
-    run_exporter("--signal-rate=7s")
+def test_signal_setup_on_start_with_the_configured_rate(mmsim, start_exporter):
+    start_exporter("--signal-rate=7s")
     path = modem_path(mmsim, LTE)
     wait_for(lambda: setup_calls(mmsim, path), what="Signal.Setup")
     assert setup_calls(mmsim, path)[0].args == [7]
@@ -53,15 +36,15 @@ def test_signal_setup_on_start_with_the_configured_rate(mmsim, run_exporter):
     assert setup_calls(mmsim, modem_path(mmsim, UMTS)) == []
 
 
-def test_signal_rate_zero_leaves_modems_alone(mmsim, run_exporter):
-    exp = run_exporter("--signal-rate=0")
+def test_signal_rate_zero_leaves_modems_alone(mmsim, start_exporter):
+    exp = start_exporter("--signal-rate=0")
     exp.wait_metrics(lambda m: m.has("modemmanager_modems") and m.value("modemmanager_modems") == 2)
     time.sleep(0.3)
     assert mmsim.client.calls("Setup", SIGNAL) == []
 
 
-def test_replugged_modem_returns_under_its_device_id_and_is_set_up_again(mmsim, run_exporter):
-    exp = run_exporter()
+def test_replugged_modem_returns_under_its_device_id_and_is_set_up_again(mmsim, start_exporter):
+    exp = start_exporter()
     old_path = modem_path(mmsim, LTE)
     wait_for(lambda: setup_calls(mmsim, old_path), what="first Signal.Setup")
     mmsim.client.remove_modem(LTE)
@@ -74,8 +57,8 @@ def test_replugged_modem_returns_under_its_device_id_and_is_set_up_again(mmsim, 
     wait_for(lambda: setup_calls(mmsim, new_path), what="Signal.Setup on the new path")
 
 
-def test_modemmanager_restart_restores_everything_within_2s(mmsim, run_exporter):
-    exp = run_exporter()
+def test_modemmanager_restart_restores_everything_within_2s(mmsim, start_exporter):
+    exp = start_exporter()
     before = exp.wait_metrics(lambda m: m.has("modemmanager_signal_lte_rsrp_dbm", device_id=LTE),
                               what="signal values")
     mmsim.client.clear_calls()
@@ -98,10 +81,10 @@ def test_modemmanager_restart_restores_everything_within_2s(mmsim, run_exporter)
     assert series(before) == series(after)
 
 
-def test_failing_sim_reads_leave_out_that_sim_and_count_the_error(bus, start_mmsim, run_exporter):
+def test_failing_sim_reads_leave_out_that_sim_and_count_the_error(bus, start_mmsim, start_exporter):
     sim = start_mmsim("two-modems.json")
     sim.client.fail_interface(UMTS, "sim", "org.freedesktop.ModemManager1.Error.Core.Failed")
-    exp = run_exporter()
+    exp = start_exporter()
     m = exp.wait_metrics(lambda m: m.value("modemmanager_scrape_errors_total", kind="call_failed") >= 1,
                          what="the error counted")
     assert m.has("modemmanager_sim_info", device_id=LTE)
@@ -110,11 +93,11 @@ def test_failing_sim_reads_leave_out_that_sim_and_count_the_error(bus, start_mms
     assert m.value("modemmanager_scrape_success") == 0
 
 
-def test_a_call_that_hangs_times_out_without_holding_up_the_rest(bus, start_mmsim, run_exporter):
+def test_a_call_that_hangs_times_out_without_holding_up_the_rest(bus, start_mmsim, start_exporter):
     sim = start_mmsim("two-modems.json")
     sim.client.delay_interface(UMTS, "sim", 3000)
     started = time.monotonic()
-    exp = run_exporter("--dbus.timeout=300ms")
+    exp = start_exporter("--dbus.timeout=300ms")
     m = exp.wait_metrics(lambda m: m.has("modemmanager_sim_info", device_id=LTE),
                          what="the other modem's SIM")
     assert time.monotonic() - started < 2
@@ -123,10 +106,10 @@ def test_a_call_that_hangs_times_out_without_holding_up_the_rest(bus, start_mmsi
     assert not m.has("modemmanager_sim_info", device_id=UMTS)
 
 
-def test_unauthorized_signal_setup_is_counted_and_the_rest_served(bus, start_mmsim, run_exporter):
+def test_unauthorized_signal_setup_is_counted_and_the_rest_served(bus, start_mmsim, start_exporter):
     sim = start_mmsim("two-modems.json")
     sim.client.fail_interface(LTE, "signal", "org.freedesktop.ModemManager1.Error.Core.Unauthorized")
-    exp = run_exporter()
+    exp = start_exporter()
     m = exp.wait_metrics(lambda m: m.value("modemmanager_scrape_errors_total", kind="unauthorized") >= 1,
                          what="unauthorized counted")
     assert m.value("modemmanager_modem_signal_quality_percent", device_id=LTE) == 72
@@ -134,8 +117,8 @@ def test_unauthorized_signal_setup_is_counted_and_the_rest_served(bus, start_mms
     assert log.count("Signal.Setup") == 1, log  # logged once, not once per attempt
 
 
-def test_openmetrics_when_the_scraper_asks(mmsim, run_exporter):
-    exp = run_exporter()
+def test_openmetrics_when_the_scraper_asks(mmsim, start_exporter):
+    exp = start_exporter()
     exp.wait_metrics(lambda m: m.has("modemmanager_modems") and m.value("modemmanager_modems") == 2)
     r = exp.get("/metrics", headers={"Accept": "application/openmetrics-text;version=1.0.0,text/plain;q=0.5"})
     assert r.status == 200
@@ -155,9 +138,9 @@ def test_openmetrics_when_the_scraper_asks(mmsim, run_exporter):
     assert "# EOF" not in plain.text
 
 
-def test_system_bus_going_away_and_coming_back(bus, start_mmsim, run_exporter):
+def test_system_bus_going_away_and_coming_back(bus, start_mmsim, start_exporter):
     start_mmsim("two-modems.json")
-    exp = run_exporter()
+    exp = start_exporter()
     exp.wait_metrics(lambda m: m.has("modemmanager_modems") and m.value("modemmanager_modems") == 2)
     bus.kill()  # takes the simulated ModemManager with it
     m = exp.wait_metrics(lambda m: m.value("modemmanager_up") == 0, timeout=3, what="up 0")
