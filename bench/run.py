@@ -242,6 +242,7 @@ def write_results(results, info, path):
         ng = r["nginx"]["keepalive"]
         rows.append(
             f"| {r['modems']} | {r['render']['render_us_median']:.0f} µs | "
+            f"{r['render']['gzip_us_median']:.0f} µs | "
             f"{r['body_bytes'] / 1024:.0f} KiB / {r['gzip_bytes'] / 1024:.1f} KiB | "
             f"{w['p50_ms']:.2f} / {w['p99_ms']:.2f} ms | {w['rps']:.0f} | "
             f"{g['p50_ms']:.2f} / {g['p99_ms']:.2f} ms | {g['rps']:.0f} | "
@@ -258,8 +259,10 @@ Produced by `bench/run.sh` on {info['date']}, commit `{info['commit']}`, on
 below was measured in that run; `results.json` holds all of them and
 `results.png` plots latency and memory against the number of modems.
 
-Columns: render = time to turn one snapshot into the text exposition (once per
-change, never per scrape); body = plain / gzip size; plain and gzip = `wrk`
+Columns: render = time to turn one snapshot into the text exposition, and
+gzip = time to compress it: the frontend does both once per change, never per
+scrape, so they are what a scrape would cost on top of the figures below
+without the cache (the before/after of the design); body = plain / gzip size; plain and gzip = `wrk`
 with 4 keep-alive connections for {results[0]['seconds']} s, without and with
 `Accept-Encoding: gzip` (what Prometheus sends); new conn = `Connection:
 close` on every request; nginx = nginx serving the same bytes as a static file
@@ -269,8 +272,8 @@ change = a ModemManager property change until /metrics shows it, median / p99
 over {results[0]['changes']} changes; idle CPU = both processes, no scrapes,
 `--signal-rate 5s`, over {results[0]['idle_seconds']} s.
 
-| modems | render | body | plain p50 / p99 | plain req/s | gzip p50 / p99 | gzip req/s | new conn req/s | nginx plain req/s | nginx gzip req/s | PSS | D-Bus | change | idle CPU |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
+| modems | render | gzip | body | plain p50 / p99 | plain req/s | gzip p50 / p99 | gzip req/s | new conn req/s | nginx plain req/s | nginx gzip req/s | PSS | D-Bus | change | idle CPU |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 """ + "\n".join(rows) + "\n"
     path.write_text(text)
 

@@ -9,9 +9,11 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <set>
 
 #include "build_config.h"
 #include "framing.h"
+#include "frontend_privileges.h"
 #include "log.h"
 #include "service_manager.h"
 #include "snapshot_builder.h"
@@ -203,6 +205,15 @@ int CollectorApp::run() {
     return 1;
   }
 
+  // Resolved once, so the frontend we start and the uid we let connect are
+  // the same user.
+  std::string user_error;
+  const auto frontend_user = resolve_frontend_user(config_.frontend_user, user_error);
+  if (!frontend_user) {
+    log_error("no user to run the frontend as", {{"err", user_error}});
+    return 1;
+  }
+
   std::vector<UniqueFd> listen_fds;
   if (config_.collector_socket.empty() && !open_listen_sockets(listen_fds)) return 1;
 
@@ -211,10 +222,10 @@ int CollectorApp::run() {
 
   if (!config_.collector_socket.empty()) {
     std::string error;
-    // Frontends of the same user, and root, may connect.
-    const bool listening =
-        activated ? publisher_.listen_on(std::move(activated), {0, ::getuid()}, error)
-                  : publisher_.listen(config_.collector_socket, {0, ::getuid()}, error);
+    // Frontends of the frontend user, of our own user, and root may connect.
+    const std::set<uid_t> allowed = {0, ::getuid(), frontend_user->uid};
+    const bool listening = activated ? publisher_.listen_on(std::move(activated), allowed, error)
+                                     : publisher_.listen(config_.collector_socket, allowed, error);
     if (!listening) {
       log_error("cannot listen for frontends", {{"err", error}});
       return 1;
@@ -224,13 +235,15 @@ int CollectorApp::run() {
   } else {
     FrontendOptions frontend;
     frontend.binary = config_.frontend_path.empty() ? default_frontend_path() : config_.frontend_path;
-    frontend.extra_args = {"--web.telemetry-path=" + config_.telemetry_path,
-                           "--web.max-requests=" + std::to_string(config_.max_requests),
-                           std::string("--log.level=") +
-                               (config_.log_level == LogLevel::kDebug  ? "debug"
-                                : config_.log_level == LogLevel::kWarn ? "warn"
-                                : config_.log_level == LogLevel::kError ? "error"
-                                                                        : "info")};
+    frontend.extra_args = {
+        "--web.telemetry-path=" + config_.telemetry_path,
+        "--web.max-requests=" + std::to_string(config_.max_requests),
+        std::string("--log.level=") + (config_.log_level == LogLevel::kDebug   ? "debug"
+                                       : config_.log_level == LogLevel::kWarn  ? "warn"
+                                       : config_.log_level == LogLevel::kError ? "error"
+                                                                               : "info"),
+        "--frontend-user=" + frontend_user->name,
+        "--sandbox-mode=" + std::string(sandbox_mode_name(config_.sandbox_mode))};
     supervisor_ = std::make_unique<FrontendSupervisor>(loop_, publisher_, frontend,
                                                        std::move(listen_fds));
     std::string error;

@@ -30,6 +30,14 @@ std::optional<std::string> parse_collector_flags(int argc, const char* const* ar
   flags.add_string({"frontend-path"}, &config.frontend_path,
                    "The mm-exporter-frontend binary to start (default: the one next to this "
                    "binary, else " MMX_FRONTEND_INSTALL_PATH ").");
+  flags.add_string({"frontend-user"}, &config.frontend_user,
+                   "User the frontend runs as when started as root, and that may connect to "
+                   "--collector-socket (default: mm-exporter, else nobody).");
+  std::string sandbox_mode(sandbox_mode_name(config.sandbox_mode));
+  flags.add_string({"sandbox-mode"}, &sandbox_mode,
+                   "What the frontend's syscall filter does with a syscall outside its "
+                   "allowlist: enforce (kill) or log (let it run; the kernel logs it). log is "
+                   "for diagnosing a new kernel or libc, never for production.");
   flags.add_uint({"web.max-requests"}, &config.max_requests, 0, 100000,
                  "Maximum number of parallel scrape requests; 0 means no limit.");
   flags.add_string({"redact"}, &config.redact_list,
@@ -46,6 +54,10 @@ std::optional<std::string> parse_collector_flags(int argc, const char* const* ar
 
   if (!parse_log_level(level, config.log_level)) {
     return "flag --log.level: invalid value \"" + level + "\" (want debug, info, warn or error)";
+  }
+  if (!parse_sandbox_mode(sandbox_mode, config.sandbox_mode)) {
+    return "flag --sandbox-mode: invalid value \"" + sandbox_mode + "\" (want " +
+           kSandboxModeValues + ")";
   }
   std::string error;
   auto redaction = parse_redaction(config.redact_list, error);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "duration.h"
+#include "frontend_privileges.h"
 #include "log.h"
 #include "redaction.h"
 
@@ -19,6 +20,10 @@ struct CollectorConfig {
   Duration dbus_timeout = std::chrono::seconds(5);
   std::string collector_socket;  // listen for frontends here instead of starting one
   std::string frontend_path;     // default: mm-exporter-frontend next to this binary
+  // The frontend's user (empty: mm-exporter, else nobody), resolved at start:
+  // passed to the frontend, and allowed to connect to --collector-socket.
+  std::string frontend_user;
+  SandboxMode sandbox_mode = SandboxMode::kEnforce;  // passed to the frontend
   unsigned max_requests = 40;
   std::string redact_list;
   Redaction redaction;

@@ -20,12 +20,22 @@ namespace {
 constexpr std::chrono::milliseconds kMaxBackoff{5000};
 // A frontend that lived this long was healthy; its death resets the backoff.
 constexpr std::chrono::seconds kHealthyUptime{10};
-constexpr int kMaxFastCrashes = 10;
+// This many deaths in a row, each before kHealthyUptime, and the collector
+// gives up and exits 1 (systemd's default start limit is 5 in 10 s too): a
+// frontend that cannot start (a sandbox it cannot enter, a port it cannot
+// serve) will not start on the next try either, and a service manager or an
+// operator must see that rather than a collector restarting it forever.
+// With the backoff, the last try is some 1.5 s after the first.
+constexpr int kMaxFastCrashes = 5;
 // First descriptor number the frontend receives: 3 = collector, 4.. = HTTP.
 constexpr int kFirstChildFd = 3;
 
 std::string describe_exit(int status) {
   if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+    return "killed by its syscall filter (SIGSYS): it made a syscall outside the sandbox's "
+           "allowlist; --sandbox-mode=log names it in the kernel log";
+  }
   if (WIFSIGNALED(status)) return std::string("signal ") + ::strsignal(WTERMSIG(status));
   return "status " + std::to_string(status);
 }
@@ -111,13 +121,16 @@ bool FrontendSupervisor::reap() {
     } else {
       ++fast_crashes_;
     }
-    log_error("frontend exited", {{"status", describe_exit(status)},
-                                  {"restart_in", std::to_string(backoff_.count()) + "ms"}});
+    const std::string how = describe_exit(status);
     if (fast_crashes_ >= kMaxFastCrashes) {
-      log_error("frontend keeps crashing; giving up",
-                {{"crashes", std::to_string(fast_crashes_)}});
+      log_error("frontend keeps dying right after it starts; giving up, exiting",
+                {{"deaths", std::to_string(fast_crashes_)},
+                 {"within", std::to_string(kHealthyUptime.count()) + "s of start each"},
+                 {"last", how}});
       return false;
     }
+    log_error("frontend exited",
+              {{"status", how}, {"restart_in", std::to_string(backoff_.count()) + "ms"}});
     schedule_restart();
   }
   return true;

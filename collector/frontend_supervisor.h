@@ -5,6 +5,12 @@
 // dies. The collector keeps its own copies of the listening sockets open, so
 // connections that arrive while a frontend restarts wait in the backlog
 // instead of being refused.
+//
+// The frontend starts as the collector's user (root) and confines itself
+// before it reads anything (frontend/sandbox.h): a network namespace of its
+// own, an empty root, the frontend user with no capability, a seccomp
+// allowlist. Doing it there, in one function, keeps posix_spawn here and
+// covers a frontend started by hand or by systemd the same way.
 
 #include <sys/types.h>
 

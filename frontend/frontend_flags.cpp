@@ -130,6 +130,25 @@ FlagOutcome parse_frontend_flags(int argc, const char* const* argv) {
   flags.add_uint({"web.max-requests"}, &config.max_requests, 0, 1'000'000,
                  "maximum number of parallel scrape requests, 0 for no limit; more get 503");
   flags.add_custom(
+      {"frontend-user"}, std::string(kDefaultFrontendUser) + ", else " + kFallbackFrontendUser,
+      [&](std::string_view v) {
+        if (v.empty()) return std::string("needs a user name");
+        config.frontend_user = std::string(v);
+        return std::string();
+      },
+      "when started as root, the user to run as after locking down (a given user must exist)");
+  flags.add_custom(
+      {"sandbox-mode"}, std::string(sandbox_mode_name(SandboxMode::kEnforce)),
+      [&](std::string_view v) {
+        if (!parse_sandbox_mode(v, config.sandbox_mode)) {
+          return "invalid mode \"" + std::string(v) + "\" (want " + kSandboxModeValues + ")";
+        }
+        return std::string();
+      },
+      "what the syscall filter does with a syscall outside its allowlist: enforce (kill the "
+      "process) or log (the kernel logs it and lets it run; for diagnosing a new kernel or "
+      "libc, never for production)");
+  flags.add_custom(
       {"log.level"}, "info",
       [&](std::string_view v) {
         if (!parse_log_level(v, config.log_level)) {

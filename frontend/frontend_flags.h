@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "frontend_privileges.h"
 #include "log.h"
 #include "sockets.h"
 
@@ -23,6 +24,12 @@ struct FrontendConfig {
   std::string telemetry_path = "/metrics";
   unsigned max_requests = 40;  // 0: unlimited
   LogLevel log_level = LogLevel::kInfo;
+
+  // The sandbox (sandbox.h): the user to switch to when started as root
+  // (--frontend-user; empty: the default, else its fallback), and what the
+  // syscall filter does with a violation (--sandbox-mode).
+  std::string frontend_user;
+  SandboxMode sandbox_mode = SandboxMode::kEnforce;
 };
 
 struct FlagOutcome {

@@ -111,17 +111,29 @@ class HttpServer::Listener final : public httplib::Server {
  public:
   Listener(UniqueFd fd, std::string address) : address_(std::move(address)) {
     svr_sock_ = fd.release();
+    // The accept loop polls with this timeout instead of blocking in
+    // accept(), so stop_serving() can end it without a shutdown().
+    set_idle_interval(kAcceptPollInterval);
   }
   ~Listener() override {
-    // httplib closes the socket when it stops; one never served is ours.
+    // A socket never served, or taken back by stop_serving(), is ours to close.
     if (!started_) ::close(svr_sock_.exchange(INVALID_SOCKET));
+    if (taken_ >= 0) ::close(taken_);
   }
 
-  // Serves until stop(); false when the listening socket failed.
+  // Serves until stop_serving(); false when the listening socket failed.
   bool serve() {
     started_ = true;
     return listen_after_bind();
   }
+
+  // Ends serve() within kAcceptPollInterval and leaves the socket listening.
+  // Not httplib's stop(): it shutdown()s the listening socket, which is
+  // shared with whoever handed it over, and ends their listening too:
+  // systemd fails the .socket unit ("Got POLLHUP on a listening socket"),
+  // and the one-command collector keeps its copy for the next frontend.
+  // The descriptor is closed with the listener, once serve() has returned.
+  void stop_serving() { taken_ = svr_sock_.exchange(INVALID_SOCKET); }
 
   const std::string& address() const { return address_; }
 
@@ -130,8 +142,11 @@ class HttpServer::Listener final : public httplib::Server {
   bool done = false;       // guarded by HttpServer::mutex_
 
  private:
+  static constexpr std::chrono::milliseconds kAcceptPollInterval{100};
+
   std::string address_;
   std::atomic<bool> started_{false};
+  int taken_ = -1;
 };
 
 class HttpServer::Handlers {
@@ -425,12 +440,12 @@ bool HttpServer::stop(std::chrono::milliseconds grace) {
   handlers_->drain(deadline);
   std::unique_lock lock(mutex_);
   while (running_ > 0) {
-    // httplib's stop() does nothing before its loop runs, and asserts when
-    // called twice: stop each server once, when it is running.
+    // Stop each server once, when its loop runs; stop_sent tells the end
+    // asked for here from a listening socket that failed.
     for (auto& listener : listeners_) {
       if (!listener->stop_sent && !listener->done && listener->is_running()) {
         listener->stop_sent = true;
-        listener->stop();
+        listener->stop_serving();
       }
     }
     const auto now = std::chrono::steady_clock::now();

@@ -2,8 +2,9 @@
 //
 // Start-up, in this order: parse flags; open every descriptor it will ever
 // need (listening sockets, the collector connection's eventfd, /proc/self
-// for process_*); start the snapshot receiver and the HTTP listeners; wait
-// for SIGTERM or SIGINT; stop, letting requests in flight finish.
+// for process_*); lock itself down (sandbox.h); start the snapshot receiver
+// and the HTTP listeners; wait for SIGTERM or SIGINT; stop, letting requests
+// in flight finish.
 
 #include <signal.h>
 #include <systemd/sd-daemon.h>
@@ -20,6 +21,7 @@
 #include "frontend_flags.h"
 #include "http_server.h"
 #include "log.h"
+#include "sandbox.h"
 #include "service_manager.h"
 #include "snapshot_cache.h"
 #include "snapshot_receiver.h"
@@ -32,6 +34,9 @@ namespace {
 // Requests in flight get this long to finish after SIGTERM; together with
 // the receiver's stop it keeps the exit within 2 s.
 constexpr std::chrono::milliseconds kShutdownGrace{1500};
+// Waiting HTTP connections the descriptor limit leaves room for when
+// --web.max-requests=0 sets no limit on scrapes.
+constexpr std::size_t kUnlimitedConnections = 1024;
 
 std::atomic<bool> g_listener_failed{false};
 std::atomic<bool> g_collector_lost{false};
@@ -113,7 +118,10 @@ int run(const FrontendConfig& config) {
       ::kill(::getpid(), SIGTERM);
     });
   } else {
-    receiver = std::make_unique<SnapshotReceiver>(config.collector_socket, cache, render);
+    // Reconnections happen inside the sandbox, whose root may be the
+    // socket's directory.
+    receiver = std::make_unique<SnapshotReceiver>(
+        collector_socket_in_sandbox(config.collector_socket), cache, render);
   }
 
   HttpOptions options;
@@ -121,11 +129,20 @@ int run(const FrontendConfig& config) {
   options.max_requests = config.max_requests;
   options.log_requests = config.log_level == LogLevel::kDebug;
   HttpServer http(cache, options);
+  const std::size_t listener_count = listeners.size();
   for (UniqueFd& fd : listeners) http.add_listener(std::move(fd));
 
-  // Every descriptor is open: a sandbox that forbids open() can be entered
-  // here, before the first byte is read. With --collector-socket the
-  // receiver connects (again) later: it needs socket(AF_UNIX) and connect().
+  // Every descriptor is open and no thread is running: lock down here,
+  // before the first byte is read from the network or the collector. With
+  // --collector-socket the receiver connects (again) later, inside.
+  SandboxOptions sandbox;
+  sandbox.mode = config.sandbox_mode;
+  sandbox.user = config.frontend_user;
+  sandbox.collector_socket = config.collector_socket;
+  // A connection per worker, and as many again waiting as scrapes may run.
+  sandbox.connections = listener_count * HttpServer::kWorkersPerListener +
+                        (config.max_requests > 0 ? config.max_requests : kUnlimitedConnections);
+  enter_sandbox(sandbox);
 
   receiver->start();
   http.start([](const std::string&) {

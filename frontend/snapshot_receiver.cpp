@@ -1,6 +1,5 @@
 #include "snapshot_receiver.h"
 
-#include <capnp/dynamic.h>
 #include <capnp/serialize.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -16,6 +15,7 @@
 #include "duration.h"
 #include "framing.h"
 #include "log.h"
+#include "snapshot_limits.h"
 
 namespace mmx {
 namespace {
@@ -24,30 +24,6 @@ constexpr std::size_t kReadBufferBytes = 64 * 1024;
 
 std::string errno_text() {
   return std::strerror(errno);
-}
-
-void walk(const capnp::DynamicValue::Reader& value);
-
-// Reads every field, so that every pointer, list and text of the message is
-// checked now (bounds, types, NUL termination) and not when a page is built.
-void walk_struct(const capnp::DynamicStruct::Reader& reader) {
-  for (auto field : reader.getSchema().getNonUnionFields()) walk(reader.get(field));
-  KJ_IF_MAYBE (field, reader.which()) {
-    walk(reader.get(*field));
-  }
-}
-
-void walk(const capnp::DynamicValue::Reader& value) {
-  switch (value.getType()) {
-    case capnp::DynamicValue::STRUCT:
-      walk_struct(value.as<capnp::DynamicStruct>());
-      break;
-    case capnp::DynamicValue::LIST:
-      for (auto element : value.as<capnp::DynamicList>()) walk(element);
-      break;
-    default:
-      break;  // scalars; text and data were checked by get()
-  }
 }
 
 // Like connect_unix(), but never blocks: connecting to a Unix socket whose
@@ -222,12 +198,12 @@ std::string SnapshotReceiver::take_frame(kj::Array<capnp::word> words) {
     frame->heartbeat_interval = std::chrono::milliseconds(snapshot.getHeartbeatIntervalMillis());
     if (frame->heartbeat_interval.count() == 0) return "malformed snapshot: no heartbeat interval";
     new_generation = generation_ != generation;
-    if (new_generation) {
-      walk_struct(capnp::toDynamic(snapshot));
-    } else {
-      // The rest of the frame equals what was checked for its generation;
-      // the exporter status reads this part of every frame.
-      walk_struct(capnp::toDynamic(snapshot.getCollectorProcess()));
+    // Every frame, not only those of a new generation: the newest frame
+    // serves the landing page and the exporter status, and nothing but the
+    // collector's word says it equals the frame its generation was checked
+    // in.
+    if (std::string problem = check_snapshot(snapshot); !problem.empty()) {
+      return "snapshot over the limits: " + problem;
     }
   } catch (const kj::Exception& e) {
     return "malformed snapshot: " + describe(e);

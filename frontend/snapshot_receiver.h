@@ -1,7 +1,8 @@
 #pragma once
 // The frontend's end of the snapshot stream. A thread reads the collector's
 // socket, splits it into frames (common/framing.h), checks each message with
-// bounded reader limits and, when its generation is new, renders it once and
+// bounded reader limits and against the snapshot limits (snapshot_limits.h)
+// and, when its generation is new, renders it once and
 // publishes it to the SnapshotCache. Any fault of the peer (end of stream,
 // read error, bad frame, message that does not decode) costs it the
 // connection: one log line with the reason, and the cache is cleared so no

@@ -22,9 +22,10 @@ packages=(
   prometheus
   curl python3-prometheus-client python3-yaml
   # systemd units and the Debian package (tests/e2e/test_systemd.py):
-  # systemd-analyze, systemd-socket-activate, -sysusers and -tmpfiles; CPack's
+  # systemd-analyze, systemd-socket-activate, -sysusers and -tmpfiles;
+  # systemd-nspawn, to run the units under a real PID 1; CPack's
   # dpkg-shlibdeps and file; man for the Documentation= check; setpriv
-  systemd dpkg-dev file man-db util-linux
+  systemd systemd-container dpkg-dev file man-db util-linux
   # benchmarks (bench/run.sh; its smoke mode runs in CI)
   wrk nginx-light gnuplot-nox
 )

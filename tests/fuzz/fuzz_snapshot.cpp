@@ -1,7 +1,9 @@
 // Snapshot bytes as a compromised or broken collector could send them:
-// split into frames, decoded with the frontend's reader limits, rendered in
-// both exposition formats and as the landing page. Any input must end in a
-// result or a kj::Exception (which drops the connection), never a crash.
+// split into frames, decoded with the frontend's reader limits, checked
+// against its snapshot limits, and (as the receiver does) rendered only when
+// within them, in both exposition formats and as the landing page. Any input
+// must end in a result or a kj::Exception (which drops the connection),
+// never a crash, and never a long render.
 
 #include <capnp/serialize.h>
 
@@ -14,10 +16,17 @@
 #include "framing.h"
 #include "landing_page.h"
 #include "snapshot_cache.h"
+#include "snapshot_limits.h"
 
 namespace {
 
 void render_all(kj::ArrayPtr<const capnp::word> words) {
+  try {
+    capnp::FlatArrayMessageReader reader(words, mmx::snapshot_reader_options());
+    if (!mmx::check_snapshot(reader.getRoot<mmx::schema::Snapshot>()).empty()) return;
+  } catch (const kj::Exception&) {
+    return;
+  }
   try {
     capnp::FlatArrayMessageReader reader(words, mmx::snapshot_reader_options());
     auto snapshot = reader.getRoot<mmx::schema::Snapshot>();

@@ -107,3 +107,19 @@ TEST_CASE("flags: usage lists every flag with its default") {
   }
   CHECK(usage.find("(default: \":9539\")") != std::string::npos);
 }
+
+TEST_CASE("flags: the frontend's user and sandbox mode, passed through") {
+  mmx::CollectorConfig defaults;
+  REQUIRE_FALSE(parse({}, defaults));
+  CHECK(defaults.frontend_user.empty());  // mm-exporter, else nobody
+  CHECK(defaults.sandbox_mode == mmx::SandboxMode::kEnforce);
+
+  mmx::CollectorConfig c;
+  REQUIRE_FALSE(parse({"--frontend-user=exporter", "--sandbox-mode=log"}, c));
+  CHECK(c.frontend_user == "exporter");
+  CHECK(c.sandbox_mode == mmx::SandboxMode::kLog);
+
+  auto error = parse({"--sandbox-mode=off"}, c);
+  REQUIRE(error);
+  CHECK(*error == "flag --sandbox-mode: invalid value \"off\" (want enforce or log)");
+}

@@ -188,3 +188,22 @@ TEST_CASE("frontend flags: --help and -version") {
     CHECK(contains(version.message, "mm-exporter-frontend, version "));
   }
 }
+
+TEST_CASE("frontend flags: the sandbox's user and mode") {
+  auto outcome = parse({"--collector-socket=/run/mm-exporter/collector.sock"});
+  REQUIRE(outcome.action == Action::kRun);
+  CHECK(outcome.config.frontend_user.empty());  // mm-exporter, else nobody
+  CHECK(outcome.config.sandbox_mode == mmx::SandboxMode::kEnforce);
+
+  outcome =
+      parse({"--collector-socket=/run/x.sock", "--frontend-user=exporter", "--sandbox-mode=log"});
+  REQUIRE(outcome.action == Action::kRun);
+  CHECK(outcome.config.frontend_user == "exporter");
+  CHECK(outcome.config.sandbox_mode == mmx::SandboxMode::kLog);
+
+  // No mode without the sandbox.
+  CHECK(contains(error_of({"--collector-socket=/run/x.sock", "--sandbox-mode=off"}),
+                 "enforce or log"));
+  CHECK(contains(error_of({"--collector-socket=/run/x.sock", "--frontend-user="}),
+                 "needs a user name"));
+}

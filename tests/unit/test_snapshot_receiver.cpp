@@ -2,6 +2,7 @@
 // socket for the reconnecting mode) and its real thread. Waits poll for a
 // condition with a deadline instead of sleeping.
 
+#include <capnp/any.h>
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <doctest/doctest.h>
@@ -201,6 +202,68 @@ TEST_CASE("snapshot receiver: a faulty stream drops the connection and clears th
   }
   SUBCASE("a snapshot without a heartbeat interval") {
     f.send(snapshot_frame(4, 8, 0));
+  }
+  SUBCASE("a segment count that overflows") {
+    // The segment table's first word is the count minus one: 0xffffffff
+    // asks for 2^32 segments.
+    const std::uint32_t words[] = {0xffffffff, 1, 0, 0};
+    f.send(frame_of(kj::arrayPtr(reinterpret_cast<const capnp::word*>(words), 2)));
+  }
+  SUBCASE("more segments than the frame holds") {
+    const std::uint32_t words[] = {511, 1, 1, 1};
+    f.send(frame_of(kj::arrayPtr(reinterpret_cast<const capnp::word*>(words), 2)));
+  }
+  SUBCASE("a pointer cycle: nesting without end") {
+    // Root struct (4 data words, 5 pointers) whose first pointer, the
+    // Manager, points back at the root itself.
+    std::vector<std::uint32_t> words = {
+        0,          10,          // segment table: one segment of 10 words
+        0,          0x00050004,  // root pointer: struct right after it, 4 data, 5 ptrs
+        1,          0,          1,    0,
+        0,          0,          1000, 0,  // sequence, generation, time, heartbeat interval
+        0xffffffec, 0x00050004};          // manager: struct at offset -5, the root again
+    words.resize(2 + 2 * 10, 0);          // the other four pointers: null
+    f.send(frame_of(
+        kj::arrayPtr(reinterpret_cast<const capnp::word*>(words.data()), words.size() / 2)));
+  }
+  SUBCASE("a message of another schema: the root is a list") {
+    capnp::MallocMessageBuilder message;
+    auto list = message.getRoot<capnp::AnyPointer>().initAs<capnp::List<capnp::Text>>(2);
+    list.set(0, "not");
+    list.set(1, "a snapshot");
+    auto words = capnp::messageToFlatArray(message);
+    f.send(frame_of(words));
+  }
+  SUBCASE("a message of another schema: a struct where a list belongs") {
+    // A Snapshot whose `modems` pointer holds a Manager struct.
+    capnp::MallocMessageBuilder message;
+    auto root = message.initRoot<mmx::schema::Snapshot>();
+    root.setGeneration(4);
+    root.setHeartbeatIntervalMillis(1000);
+    auto any = capnp::toAny(root).getPointerSection();
+    any[3].initAs<mmx::schema::Manager>().setVersion("1.20.4");  // pointer 3 is `modems`
+    auto words = capnp::messageToFlatArray(message);
+    f.send(frame_of(words));
+  }
+  SUBCASE("a snapshot over a limit: too many modems") {
+    mmx::test::SnapshotFixture fixture(1);
+    fixture.use_minimal_modems(1025);
+    fixture.builder().setGeneration(4);
+    f.send(frame_of(fixture.words()));
+  }
+  SUBCASE("a snapshot over a limit: a device id long enough to amplify") {
+    mmx::test::SnapshotFixture fixture(1);
+    fixture.modem(0).setDeviceId(std::string(1000, 'a'));
+    fixture.builder().setGeneration(4);
+    f.send(frame_of(fixture.words()));
+  }
+  SUBCASE("a heartbeat of the held generation that is over a limit") {
+    // The same generation as the valid snapshot held: still checked whole.
+    mmx::test::SnapshotFixture fixture(1);
+    fixture.builder().setGeneration(3);
+    fixture.builder().setSequence(8);
+    fixture.modem(0).initBearers(65);
+    f.send(frame_of(fixture.words()));
   }
   SUBCASE("end of stream") {
     f.collector.reset();
