@@ -16,6 +16,7 @@
 #include "frontend_privileges.h"
 #include "log.h"
 #include "service_manager.h"
+#include "snapshot.capnp.h"
 #include "snapshot_builder.h"
 #include "sockets.h"
 
@@ -79,18 +80,37 @@ void CollectorApp::schedule_snapshot() {
 }
 
 void CollectorApp::publish_snapshot() {
-  SnapshotContext context;
-  context.sequence = ++sequence_;
-  context.generation = generation_;
-  context.heartbeat_interval = kHeartbeat;
-  context.collection = client_ ? client_->collection_status()
-                               : CollectionStatus{std::numeric_limits<double>::quiet_NaN(), false};
-  context.errors = &errors_;
-  context.process = process_stats_.sample();
-  context.redaction = config_.redaction;
-  capnp::MallocMessageBuilder message;
-  build_snapshot(model_, context, message);
-  publisher_.publish(std::make_shared<const std::vector<std::byte>>(encode_frame(message)));
+  const ProcessSample process = process_stats_.sample();
+  if (last_message_ == nullptr || last_generation_ != generation_) {
+    SnapshotContext context;
+    context.generation = generation_;
+    context.heartbeat_interval = kHeartbeat;
+    context.collection = client_ ? client_->collection_status()
+                                 : CollectionStatus{std::numeric_limits<double>::quiet_NaN(), false};
+    context.errors = &errors_;
+    context.redaction = config_.redaction;
+    // One segment sized like the last snapshot: no chain of growing segments.
+    last_message_ = std::make_unique<capnp::MallocMessageBuilder>(
+        std::max<unsigned>(last_message_words_ + last_message_words_ / 4, 1024));
+    build_snapshot(model_, context, *last_message_);
+    last_generation_ = generation_;
+  }
+  // A heartbeat repeats the content: only what changes with time is set
+  // again, in place (fixed-size fields), instead of rebuilding from the model.
+  auto snapshot = last_message_->getRoot<schema::Snapshot>();
+  snapshot.setSequence(++sequence_);
+  snapshot.setTimeUnixNanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
+  auto stats = snapshot.getCollectorProcess();
+  stats.setCpuSecondsTotal(process.cpu_seconds_total);
+  stats.setResidentMemoryBytes(process.resident_memory_bytes);
+  stats.setStartTimeSeconds(process.start_time_seconds);
+  stats.setOpenFds(process.open_fds);
+  stats.setMaxFds(process.max_fds);
+  auto frame = std::make_shared<const std::vector<std::byte>>(encode_frame(*last_message_));
+  last_message_words_ = static_cast<unsigned>(frame->size() / sizeof(capnp::word));
+  publisher_.publish(std::move(frame));
   notifier_.status(service_status());
   schedule_heartbeat();
 }

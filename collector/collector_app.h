@@ -3,6 +3,7 @@
 // model, the snapshot stream and (in one-command mode) the frontend.
 // D-Bus -> ModemModel -> Snapshot -> frames to frontends, in that order only.
 
+#include <capnp/message.h>
 #include <sdbus-c++/IConnection.h>
 
 #include <memory>
@@ -59,6 +60,10 @@ class CollectorApp {
   std::uint64_t sequence_ = 0;
   // Bumped for every coalesced change; heartbeats repeat the generation.
   std::uint64_t generation_ = 1;
+  // The last snapshot built, kept for heartbeats of the same generation.
+  std::unique_ptr<capnp::MallocMessageBuilder> last_message_;
+  std::uint64_t last_generation_ = 0;
+  unsigned last_message_words_ = 0;
   bool snapshot_scheduled_ = false;
   std::optional<EventLoop::TimerId> heartbeat_;
   int exit_status_ = 0;
