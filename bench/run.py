@@ -275,7 +275,43 @@ over {results[0]['changes']} changes; idle CPU = both processes, no scrapes,
 | modems | render | gzip | body | plain p50 / p99 | plain req/s | gzip p50 / p99 | gzip req/s | new conn req/s | nginx plain req/s | nginx gzip req/s | PSS | D-Bus | change | idle CPU |
 |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 """ + "\n".join(rows) + "\n"
+    text += "\n" + targets(results) + "\n"
     path.write_text(text)
+
+
+def targets(results):
+    """DESIGN.md's targets, met or not, from this run's figures."""
+    by_n = {r["modems"]: r for r in results}
+    lines = ["## Targets", "", "| target | figure | met |", "|---|---|---|"]
+
+    def row(what, figure, ok):
+        lines.append(f"| {what} | {figure} | {'yes' if ok else 'no'} |")
+
+    if 64 in by_n:
+        r = by_n[64]
+        g, p = r["wrk"]["keepalive_gzip"], r["wrk"]["keepalive"]
+        row("64 modems: p99 < 1 ms (gzip, as Prometheus asks)", f"{g['p99_ms']:.2f} ms", g["p99_ms"] < 1)
+        row("64 modems: p99 < 1 ms (plain)", f"{p['p99_ms']:.2f} ms", p["p99_ms"] < 1)
+        for kind in ("keepalive", "keepalive_gzip"):
+            share = r["wrk"][kind]["rps"] / r["nginx"][kind]["rps"]
+            row(f"64 modems: req/s ≥ 50 % of nginx ({'gzip' if 'gzip' in kind else 'plain'})",
+                f"{100 * share:.0f} %", share >= 0.5)
+    row("0 D-Bus messages caused by scrapes",
+        ", ".join(str(r["dbus_messages_per_1000_scrapes"]) for r in results),
+        all(r["dbus_messages_per_1000_scrapes"] == 0 for r in results))
+    for n in (16, 64):
+        if n in by_n:
+            med = by_n[n]["change_visible"]["median_ms"]
+            row(f"{n} modems: change visible < 200 ms median", f"{med:.0f} ms", med < 200)
+    if 16 in by_n:
+        pss = pss_total(by_n[16], "memory_idle_kib") / 1024
+        row("16 modems: PSS ≤ 8 MiB (idle)", f"{pss:.1f} MiB", pss <= 8)
+        cpu = by_n[16]["idle_cpu_percent"]
+        row("16 modems: idle CPU < 0.1 % of a core", f"{cpu:.3f} %", cpu < 0.1)
+    if 16 in by_n and 64 in by_n:
+        per = (pss_total(by_n[64], "memory_idle_kib") - pss_total(by_n[16], "memory_idle_kib")) / 48
+        row("≤ 32 KiB more per modem (16 → 64, idle PSS)", f"{per:.0f} KiB", per <= 32)
+    return "\n".join(lines)
 
 
 def plot(results, path):
@@ -307,7 +343,14 @@ def main():
                         help="N=4, a few seconds: proves the harness works (CI)")
     parser.add_argument("--modems", type=int, nargs="*", default=[1, 16, 64, 256])
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per run")
+    parser.add_argument("--from-json", action="store_true",
+                        help="rewrite RESULTS.md and the plot from results.json, measuring nothing")
     args = parser.parse_args()
+    if args.from_json:
+        saved = json.loads((ROOT / "bench" / "results.json").read_text())
+        write_results(saved["results"], saved["machine"], ROOT / "bench" / "RESULTS.md")
+        plot(saved["results"], ROOT / "bench" / "results.png")
+        return
     if args.smoke:
         counts, seconds, changes, idle = [4], 1, 5, 2
     else:
