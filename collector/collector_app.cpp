@@ -102,12 +102,7 @@ void CollectorApp::publish_snapshot() {
   snapshot.setTimeUnixNanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count());
-  auto stats = snapshot.getCollectorProcess();
-  stats.setCpuSecondsTotal(process.cpu_seconds_total);
-  stats.setResidentMemoryBytes(process.resident_memory_bytes);
-  stats.setStartTimeSeconds(process.start_time_seconds);
-  stats.setOpenFds(process.open_fds);
-  stats.setMaxFds(process.max_fds);
+  set_collector_process(*last_message_, process);
   auto frame = std::make_shared<const std::vector<std::byte>>(encode_frame(*last_message_));
   last_message_words_ = static_cast<unsigned>(frame->size() / sizeof(capnp::word));
   publisher_.publish(std::move(frame));

@@ -313,6 +313,15 @@ void fill_modem(const ModemModel& model, const std::string& path, const Interfac
 
 }  // namespace
 
+void set_collector_process(capnp::MessageBuilder& message, const ProcessSample& process) {
+  auto out = message.getRoot<s::Snapshot>().getCollectorProcess();
+  out.setCpuSecondsTotal(process.cpu_seconds_total);
+  out.setResidentMemoryBytes(process.resident_memory_bytes);
+  out.setStartTimeSeconds(process.start_time_seconds);
+  out.setOpenFds(process.open_fds);
+  out.setMaxFds(process.max_fds);
+}
+
 void build_snapshot(const ModemModel& model, const SnapshotContext& context,
                     capnp::MessageBuilder& message) {
   auto snapshot = message.initRoot<s::Snapshot>();
@@ -341,12 +350,8 @@ void build_snapshot(const ModemModel& model, const SnapshotContext& context,
     errors[i].setCount(context.errors != nullptr ? context.errors->get(kKinds[i]) : 0);
   }
 
-  auto process = snapshot.initCollectorProcess();
-  process.setCpuSecondsTotal(context.process.cpu_seconds_total);
-  process.setResidentMemoryBytes(context.process.resident_memory_bytes);
-  process.setStartTimeSeconds(context.process.start_time_seconds);
-  process.setOpenFds(context.process.open_fds);
-  process.setMaxFds(context.process.max_fds);
+  snapshot.initCollectorProcess();
+  set_collector_process(message, context.process);
 
   const BuildInfo& b = build_info();
   auto build = snapshot.initCollectorBuild();

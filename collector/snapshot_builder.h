@@ -33,4 +33,8 @@ struct SnapshotContext {
 void build_snapshot(const ModemModel& model, const SnapshotContext& context,
                     capnp::MessageBuilder& message);
 
+// Writes the collector's process_* values into `snapshot` in place: a
+// heartbeat does only this to the last snapshot.
+void set_collector_process(capnp::MessageBuilder& snapshot, const ProcessSample& process);
+
 }  // namespace mmx

@@ -19,39 +19,11 @@
 #include "snapshot_fixtures.h"
 #include "snapshot_receiver.h"
 #include "sockets.h"
+#include "test_support.h"
 
 namespace {
 
 using namespace std::chrono_literals;
-
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
-
-std::string gunzip(const std::string& data) {
-  z_stream z{};
-  REQUIRE(inflateInit2(&z, 16 + MAX_WBITS) == Z_OK);
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  std::string out;
-  char chunk[16384];
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    z.next_out = reinterpret_cast<Bytef*>(chunk);
-    z.avail_out = sizeof chunk;
-    rc = inflate(&z, Z_NO_FLUSH);
-    out.append(chunk, sizeof chunk - z.avail_out);
-  }
-  inflateEnd(&z);
-  REQUIRE(rc == Z_STREAM_END);
-  return out;
-}
 
 std::size_t count(const std::string& text, const std::string& part) {
   std::size_t n = 0;
@@ -81,7 +53,7 @@ struct Frontend {
           return mmx::render_exposition(s, f);
         });
     receiver->start();
-    REQUIRE(eventually([&] { return cache.view().connected; }));
+    REQUIRE(mmx::test::eventually([&] { return cache.view().connected; }));
 
     std::string error;
     auto address = mmx::parse_listen_address("127.0.0.1:0", error);
@@ -108,7 +80,7 @@ struct Frontend {
     const auto frame = mmx::encode_frame(message);
     REQUIRE(::send(collector.get(), frame.data(), frame.size(), MSG_NOSIGNAL) ==
             static_cast<ssize_t>(frame.size()));
-    REQUIRE(eventually([&] {
+    REQUIRE(mmx::test::eventually([&] {
       auto view = cache.view();
       return view.rendered != nullptr && view.rendered->generation == generation;
     }));
@@ -171,7 +143,7 @@ TEST_CASE("http server: gzip, with the cached part compressed once") {
     CHECK(gz->get_header_value("Content-Encoding") == "gzip");
     CHECK(plain->get_header_value("Content-Encoding").empty());
     CHECK(gz->body.size() < plain->body.size() / 4);
-    const std::string inflated = gunzip(gz->body);
+    const std::string inflated = mmx::test::gunzip(gz->body);
     // Equal up to the per-scrape values (CPU time, memory, age).
     const auto head = plain->body.substr(0, plain->body.find("modemmanager_exporter_build_info"));
     CHECK(inflated.starts_with(head));
@@ -207,7 +179,7 @@ TEST_CASE("http server: /health follows the collector") {
   CHECK(res->status == 200);
   CHECK(res->body == "OK\n");
   f.collector.reset();
-  REQUIRE(eventually([&] { return !f.cache.view().connected; }));
+  REQUIRE(mmx::test::eventually([&] { return !f.cache.view().connected; }));
   res = client.Get("/health");
   REQUIRE(res);
   CHECK(res->status == 503);
@@ -283,7 +255,7 @@ TEST_CASE("http server: scrapes beyond --web.max-requests get 503") {
 
   auto client = f.client();
   std::string body;
-  REQUIRE(eventually([&] {
+  REQUIRE(mmx::test::eventually([&] {
     auto res = client.Get("/metrics");
     body = res ? res->body : "";
     return res && res->status == 503;

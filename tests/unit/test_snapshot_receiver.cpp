@@ -24,20 +24,11 @@
 #include "snapshot_fixtures.h"
 #include "snapshot_receiver.h"
 #include "sockets.h"
+#include "test_support.h"
 
 namespace {
 
 using namespace std::chrono_literals;
-
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
 
 std::vector<std::byte> frame_of(kj::ArrayPtr<const capnp::word> words) {
   std::vector<std::byte> frame(mmx::kFrameHeaderBytes + words.size() * sizeof(capnp::word));
@@ -119,11 +110,11 @@ void replace_bytes(std::vector<std::byte>& frame, std::string_view from, std::st
 
 TEST_CASE("snapshot receiver: a valid snapshot is published with its generation") {
   PairFixture f;
-  REQUIRE(eventually([&] { return f.cache.view().connected; }));
+  REQUIRE(mmx::test::eventually([&] { return f.cache.view().connected; }));
   CHECK(f.cache.view().rendered == nullptr);
 
   f.send(snapshot_frame(3, 7));
-  REQUIRE(eventually([&] { return f.held(3); }));
+  REQUIRE(mmx::test::eventually([&] { return f.held(3); }));
   const auto view = f.cache.view();
   CHECK(view.connected);
   CHECK(view.snapshots_total == 1);
@@ -141,19 +132,19 @@ TEST_CASE("snapshot receiver: a valid snapshot is published with its generation"
 TEST_CASE("snapshot receiver: a heartbeat of the same generation is not rendered again") {
   PairFixture f;
   f.send(snapshot_frame(3, 7));
-  REQUIRE(eventually([&] { return f.held(3); }));
+  REQUIRE(mmx::test::eventually([&] { return f.held(3); }));
   const auto first = f.cache.view().rendered;
   CHECK(*f.render.calls == 2);  // text and OpenMetrics, once each
 
   f.send(snapshot_frame(3, 8));
-  REQUIRE(eventually([&] { return f.cache.view().snapshots_total == 2; }));
+  REQUIRE(mmx::test::eventually([&] { return f.cache.view().snapshots_total == 2; }));
   auto view = f.cache.view();
   CHECK(view.rendered == first);
   CHECK(view.frame->sequence == 8);  // the newest frame serves the per-scrape values
   CHECK(*f.render.calls == 2);
 
   f.send(snapshot_frame(4, 9));
-  REQUIRE(eventually([&] { return f.held(4); }));
+  REQUIRE(mmx::test::eventually([&] { return f.held(4); }));
   CHECK(*f.render.calls == 4);
   CHECK(f.cache.view().snapshots_total == 3);
 }
@@ -161,7 +152,7 @@ TEST_CASE("snapshot receiver: a heartbeat of the same generation is not rendered
 TEST_CASE("snapshot receiver: a faulty stream drops the connection and clears the cache") {
   PairFixture f;
   f.send(snapshot_frame(3, 7));
-  REQUIRE(eventually([&] { return f.held(3); }));
+  REQUIRE(mmx::test::eventually([&] { return f.held(3); }));
 
   SUBCASE("garbage bytes") {
     const char garbage[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -269,7 +260,7 @@ TEST_CASE("snapshot receiver: a faulty stream drops the connection and clears th
     f.collector.reset();
   }
 
-  REQUIRE(eventually([&] { return f.receiver->finished(); }));
+  REQUIRE(mmx::test::eventually([&] { return f.receiver->finished(); }));
   const auto view = f.cache.view();
   CHECK_FALSE(view.connected);
   CHECK(view.rendered == nullptr);
@@ -292,14 +283,14 @@ TEST_CASE("snapshot receiver: a renderer that throws drops the connection") {
   receiver.start();
   const auto frame = snapshot_frame(3, 7);
   REQUIRE(::send(collector.get(), frame.data(), frame.size(), MSG_NOSIGNAL) > 0);
-  REQUIRE(eventually([&] { return receiver.finished(); }));
+  REQUIRE(mmx::test::eventually([&] { return receiver.finished(); }));
   CHECK(cache.view().rendered == nullptr);
 }
 
 TEST_CASE("snapshot receiver: a snapshot older than three heartbeats means the collector is down") {
   PairFixture f;
   f.send(snapshot_frame(3, 7, 1000));
-  REQUIRE(eventually([&] { return f.held(3); }));
+  REQUIRE(mmx::test::eventually([&] { return f.held(3); }));
   const auto view = f.cache.view();
   const auto received = view.frame->received;
   CHECK(view.up(received + 2999ms));
@@ -308,8 +299,9 @@ TEST_CASE("snapshot receiver: a snapshot older than three heartbeats means the c
 
   // And in real time, with a heartbeat short enough to miss.
   f.send(snapshot_frame(4, 8, 5));
-  REQUIRE(eventually([&] { return f.held(4); }));
-  CHECK(eventually([&] { return !f.cache.view().up(std::chrono::steady_clock::now()); }));
+  REQUIRE(mmx::test::eventually([&] { return f.held(4); }));
+  CHECK(
+      mmx::test::eventually([&] { return !f.cache.view().up(std::chrono::steady_clock::now()); }));
   // Down, but still connected and holding the snapshot: the HTTP side decides
   // not to serve it.
   CHECK(f.cache.view().connected);
@@ -318,7 +310,7 @@ TEST_CASE("snapshot receiver: a snapshot older than three heartbeats means the c
 TEST_CASE("snapshot receiver: stop() ends the thread and clears the cache") {
   PairFixture f;
   f.send(snapshot_frame(3, 7));
-  REQUIRE(eventually([&] { return f.held(3); }));
+  REQUIRE(mmx::test::eventually([&] { return f.held(3); }));
   const auto started = std::chrono::steady_clock::now();
   f.receiver->stop();
   CHECK(std::chrono::steady_clock::now() - started < 1s);
@@ -358,10 +350,10 @@ TEST_CASE("snapshot receiver: by path, it connects when the collector appears an
 
   mmx::UniqueFd connection = accept_one();  // the receiver's retry
   send(connection, snapshot_frame(3, 7));
-  REQUIRE(eventually([&] { return held(3); }));
+  REQUIRE(mmx::test::eventually([&] { return held(3); }));
 
   connection.reset();  // the collector restarts
-  REQUIRE(eventually([&] { return !cache.view().connected; }));
+  REQUIRE(mmx::test::eventually([&] { return !cache.view().connected; }));
   CHECK(cache.view().rendered == nullptr);
 
   const auto lost = std::chrono::steady_clock::now();
@@ -369,7 +361,7 @@ TEST_CASE("snapshot receiver: by path, it connects when the collector appears an
   // A connection that delivered a snapshot resets the backoff to its start.
   CHECK(std::chrono::steady_clock::now() - lost < 1s);
   send(connection, snapshot_frame(3, 1));
-  REQUIRE(eventually([&] { return held(3); }));
+  REQUIRE(mmx::test::eventually([&] { return held(3); }));
   CHECK(*render.calls == 4);  // a new connection renders even an equal generation
 
   receiver.stop();
