@@ -50,9 +50,9 @@ int main(int argc, char** argv) {
   for (int i = 0; i < iterations; ++i) {
     const auto start = std::chrono::steady_clock::now();
     text = mmx::render_exposition(reader, mmx::Format::kText);
-    micros.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() -
-                                                               start)
-                         .count());
+    micros.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+            .count());
   }
   std::sort(micros.begin(), micros.end());
   // What compressing the page at every scrape would cost: the frontend
@@ -62,9 +62,9 @@ int main(int argc, char** argv) {
   for (int i = 0; i < std::max(10, iterations / 10); ++i) {
     const auto start = std::chrono::steady_clock::now();
     compressed = gzip_size(text);
-    gzip_micros.push_back(std::chrono::duration<double, std::micro>(
-                              std::chrono::steady_clock::now() - start)
-                              .count());
+    gzip_micros.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+            .count());
   }
   std::sort(gzip_micros.begin(), gzip_micros.end());
   std::printf(

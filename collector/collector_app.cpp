@@ -85,8 +85,9 @@ void CollectorApp::publish_snapshot() {
     SnapshotContext context;
     context.generation = generation_;
     context.heartbeat_interval = kHeartbeat;
-    context.collection = client_ ? client_->collection_status()
-                                 : CollectionStatus{std::numeric_limits<double>::quiet_NaN(), false};
+    context.collection = client_
+                             ? client_->collection_status()
+                             : CollectionStatus{std::numeric_limits<double>::quiet_NaN(), false};
     context.errors = &errors_;
     context.redaction = config_.redaction;
     // One segment sized like the last snapshot: no chain of growing segments.
@@ -249,7 +250,8 @@ int CollectorApp::run() {
                                        {"from_systemd", publisher_.owns_path() ? "no" : "yes"}});
   } else {
     FrontendOptions frontend;
-    frontend.binary = config_.frontend_path.empty() ? default_frontend_path() : config_.frontend_path;
+    frontend.binary =
+        config_.frontend_path.empty() ? default_frontend_path() : config_.frontend_path;
     frontend.extra_args = {
         "--web.telemetry-path=" + config_.telemetry_path,
         "--web.max-requests=" + std::to_string(config_.max_requests),
@@ -259,8 +261,8 @@ int CollectorApp::run() {
                                                                                : "info"),
         "--frontend-user=" + frontend_user->name,
         "--sandbox-mode=" + std::string(sandbox_mode_name(config_.sandbox_mode))};
-    supervisor_ = std::make_unique<FrontendSupervisor>(loop_, publisher_, frontend,
-                                                       std::move(listen_fds));
+    supervisor_ =
+        std::make_unique<FrontendSupervisor>(loop_, publisher_, frontend, std::move(listen_fds));
     std::string error;
     if (!supervisor_->start(error)) {
       log_error("cannot start the frontend", {{"err", error}});

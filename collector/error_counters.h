@@ -9,12 +9,12 @@
 namespace mmx {
 
 enum class ErrorKind {
-  kTimeout,        // a call got no reply in time
-  kUnauthorized,   // polkit said no (Signal.Setup, GetLocation)
-  kUnsupported,    // the modem does not implement the method
-  kCallFailed,     // any other D-Bus error reply
-  kInvalidReply,   // a reply or signal whose arguments have the wrong types
-  kInvalidValue,   // a property whose value has the wrong type
+  kTimeout,       // a call got no reply in time
+  kUnauthorized,  // polkit said no (Signal.Setup, GetLocation)
+  kUnsupported,   // the modem does not implement the method
+  kCallFailed,    // any other D-Bus error reply
+  kInvalidReply,  // a reply or signal whose arguments have the wrong types
+  kInvalidValue,  // a property whose value has the wrong type
 };
 
 const char* error_kind_name(ErrorKind kind);

@@ -19,7 +19,9 @@ void EventLoop::set_events(int fd, short events) {
   if (auto it = watches_.find(fd); it != watches_.end()) it->second.events = events;
 }
 
-void EventLoop::unwatch(int fd) { watches_.erase(fd); }
+void EventLoop::unwatch(int fd) {
+  watches_.erase(fd);
+}
 
 EventLoop::TimerId EventLoop::schedule(Clock::time_point when, std::function<void()> callback) {
   const TimerId id = next_timer_++;
@@ -74,10 +76,10 @@ void EventLoop::run() {
     fds.clear();
     int timeout_ms = -1;
     if (!timers_.empty()) {
-      const auto wait = std::chrono::ceil<std::chrono::milliseconds>(timers_.begin()->first -
-                                                                      Clock::now());
-      timeout_ms = static_cast<int>(std::max<std::int64_t>(0, std::min<std::int64_t>(
-                                                                  wait.count(), INT_MAX)));
+      const auto wait =
+          std::chrono::ceil<std::chrono::milliseconds>(timers_.begin()->first - Clock::now());
+      timeout_ms = static_cast<int>(
+          std::max<std::int64_t>(0, std::min<std::int64_t>(wait.count(), INT_MAX)));
     }
     std::size_t bus_index = SIZE_MAX;
     if (bus_ != nullptr) {

@@ -49,9 +49,13 @@ FrontendSupervisor::FrontendSupervisor(EventLoop& loop, SnapshotPublisher& publi
       options_(std::move(options)),
       listen_fds_(std::move(listen_fds)) {}
 
-FrontendSupervisor::~FrontendSupervisor() { stop(std::chrono::milliseconds(2000)); }
+FrontendSupervisor::~FrontendSupervisor() {
+  stop(std::chrono::milliseconds(2000));
+}
 
-bool FrontendSupervisor::start(std::string& error) { return spawn(error); }
+bool FrontendSupervisor::start(std::string& error) {
+  return spawn(error);
+}
 
 bool FrontendSupervisor::spawn(std::string& error) {
   int pair[2];
@@ -92,7 +96,8 @@ bool FrontendSupervisor::spawn(std::string& error) {
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, options_.binary.c_str(), &actions, &attr, argv.data(), environ);
+  const int rc =
+      ::posix_spawn(&pid, options_.binary.c_str(), &actions, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {

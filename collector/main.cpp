@@ -26,8 +26,8 @@ int main(int argc, char** argv) {
   }
   mmx::set_log_component("collector");
   mmx::set_log_level(config.log_level);
-  mmx::log_info("Starting mm-exporter", {{"version", mmx::build_info().version},
-                                         {"revision", mmx::build_info().revision}});
+  mmx::log_info("Starting mm-exporter",
+                {{"version", mmx::build_info().version}, {"revision", mmx::build_info().revision}});
   mmx::CollectorApp app(std::move(config));
   return app.run();
 }

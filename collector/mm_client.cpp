@@ -30,9 +30,13 @@ namespace {
 constexpr const char* kDbusService = "org.freedesktop.DBus";
 constexpr const char* kDbusPath = "/org/freedesktop/DBus";
 
-std::string match_rule(const std::string& body) { return "type='signal'," + body; }
+std::string match_rule(const std::string& body) {
+  return "type='signal'," + body;
+}
 
-bool is_sim_path(const std::string& path) { return path.find("/SIM/") != std::string::npos; }
+bool is_sim_path(const std::string& path) {
+  return path.find("/SIM/") != std::string::npos;
+}
 
 constexpr std::chrono::seconds kLocationRecheckDelay{2};
 constexpr std::size_t kMaxRememberedFailures = 1024;
@@ -75,7 +79,7 @@ void ModemManagerClient::call(const std::string& path, const char* interface, co
     proxy.callMethod(
         message,
         [on_reply = std::move(on_reply), on_error](sdbus::MethodReply& reply,
-                                                    const sdbus::Error* error) {
+                                                   const sdbus::Error* error) {
           if (error != nullptr) {
             on_error(*error);
             return;
@@ -127,11 +131,11 @@ void ModemManagerClient::start() {
     };
   };
   const std::string mm_sender = std::string("sender='") + mm::kService + "',";
-  matches_.push_back(bus_.addMatch(
-      match_rule("sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
-                 "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" +
-                 std::string(mm::kService) + "'"),
-      guarded(&ModemManagerClient::on_name_owner_changed)));
+  matches_.push_back(
+      bus_.addMatch(match_rule("sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                               "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" +
+                               std::string(mm::kService) + "'"),
+                    guarded(&ModemManagerClient::on_name_owner_changed)));
   matches_.push_back(bus_.addMatch(
       match_rule(mm_sender + "interface='" + mm::kObjectManager + "',member='InterfacesAdded'"),
       guarded(&ModemManagerClient::on_interfaces_added)));
@@ -208,7 +212,9 @@ void ModemManagerClient::manager_vanished() {
 void ModemManagerClient::fetch_version(std::shared_ptr<Round> round) {
   call(
       mm::kManagerPath, mm::kProperties, "Get",
-      [](sdbus::MethodCall& m) { m << std::string(mm::kManagerInterface) << std::string("Version"); },
+      [](sdbus::MethodCall& m) {
+        m << std::string(mm::kManagerInterface) << std::string("Version");
+      },
       [this, round](sdbus::MethodReply& reply) {
         sdbus::Variant value;
         reply >> value;

@@ -47,7 +47,8 @@ bool within_bounds(const sdbus::Variant& value) {
     }
     return true;
   }
-  if (type == "a{uu}") return value.get<std::map<std::uint32_t, std::uint32_t>>().size() <= kMaxListElements;
+  if (type == "a{uu}")
+    return value.get<std::map<std::uint32_t, std::uint32_t>>().size() <= kMaxListElements;
   if (type == "a{sv}") {
     auto dict = value.get<std::map<std::string, sdbus::Variant>>();
     if (dict.size() > kMaxListElements) return false;
@@ -60,7 +61,8 @@ bool within_bounds(const sdbus::Variant& value) {
   }
   if (type == "(ss)") {
     auto pair = value.get<sdbus::Struct<std::string, std::string>>();
-    return std::get<0>(pair).size() <= kMaxStringBytes && std::get<1>(pair).size() <= kMaxStringBytes;
+    return std::get<0>(pair).size() <= kMaxStringBytes &&
+           std::get<1>(pair).size() <= kMaxStringBytes;
   }
   return true;
 }

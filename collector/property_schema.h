@@ -10,9 +10,9 @@
 namespace mmx {
 
 enum class PropertyCheck {
-  kKeep,          // known, right type
-  kWrongType,     // known, wrong type: drop and count
-  kNotMirrored,   // not used by the exporter: drop silently
+  kKeep,         // known, right type
+  kWrongType,    // known, wrong type: drop and count
+  kNotMirrored,  // not used by the exporter: drop silently
 };
 
 PropertyCheck check_property(std::string_view interface, std::string_view property,

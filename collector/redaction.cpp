@@ -23,8 +23,9 @@ std::optional<Redaction> parse_redaction(std::string_view list, std::string& err
     } else if (item == "location") {
       r.location = true;
     } else if (!item.empty()) {
-      error = "unknown value \"" + std::string(item) +
-              "\" (want a comma-separated list of imsi, iccid, eid, imei, msisdn, location, or all)";
+      error =
+          "unknown value \"" + std::string(item) +
+          "\" (want a comma-separated list of imsi, iccid, eid, imei, msisdn, location, or all)";
       return std::nullopt;
     }
   }

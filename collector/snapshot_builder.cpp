@@ -147,8 +147,8 @@ void fill_location(const PropertyMap& location, const LocationMap* fix, bool red
   }
 }
 
-void fill_sim(const InterfaceMap& object, const std::string& path, std::uint32_t slot,
-              bool primary, const Redaction& redaction, s::Sim::Builder out) {
+void fill_sim(const InterfaceMap& object, const std::string& path, std::uint32_t slot, bool primary,
+              const Redaction& redaction, s::Sim::Builder out) {
   const PropertyMap* sim = find_interface(object, mm::kSim);
   out.setPath(path);
   out.setSlot(slot);
@@ -230,7 +230,8 @@ void fill_modem(const ModemModel& model, const std::string& path, const Interfac
     out.setDevice(get_or<std::string>(modem, "Device"));
     auto drivers = get_or<std::vector<std::string>>(modem, "Drivers");
     set_text_list(out.initDrivers(static_cast<unsigned>(drivers.size())), drivers);
-    if (!redaction.imei) out.setEquipmentIdentifier(get_or<std::string>(modem, "EquipmentIdentifier"));
+    if (!redaction.imei)
+      out.setEquipmentIdentifier(get_or<std::string>(modem, "EquipmentIdentifier"));
     out.setCarrierConfiguration(get_or<std::string>(modem, "CarrierConfiguration"));
     out.setCarrierConfigurationRevision(get_or<std::string>(modem, "CarrierConfigurationRevision"));
     using PortPair = sdbus::Struct<std::string, std::uint32_t>;
@@ -288,8 +289,8 @@ void fill_modem(const ModemModel& model, const std::string& path, const Interfac
     fill_location(*loc, model.location(path), redaction.location, out);
   }
   if (const PropertyMap* msg = find_interface(object, mm::kMessaging)) {
-    out.initMessaging().setMessageCount(static_cast<std::uint32_t>(
-        get_or<std::vector<sdbus::ObjectPath>>(msg, "Messages").size()));
+    out.initMessaging().setMessageCount(
+        static_cast<std::uint32_t>(get_or<std::vector<sdbus::ObjectPath>>(msg, "Messages").size()));
   }
   if (modem == nullptr) return;
 
@@ -330,7 +331,8 @@ void build_snapshot(const ModemModel& model, const SnapshotContext& context,
   snapshot.setTimeUnixNanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count());
-  snapshot.setHeartbeatIntervalMillis(static_cast<std::uint32_t>(context.heartbeat_interval.count()));
+  snapshot.setHeartbeatIntervalMillis(
+      static_cast<std::uint32_t>(context.heartbeat_interval.count()));
 
   auto manager = snapshot.initManager();
   manager.setPresent(model.manager_present());
@@ -341,8 +343,8 @@ void build_snapshot(const ModemModel& model, const SnapshotContext& context,
   collection.setSuccess(context.collection.success);
   // Every kind from the start, at 0: rate() and increase() then see the
   // first error of a kind too.
-  constexpr ErrorKind kKinds[] = {ErrorKind::kTimeout,     ErrorKind::kUnauthorized,
-                                  ErrorKind::kUnsupported, ErrorKind::kCallFailed,
+  constexpr ErrorKind kKinds[] = {ErrorKind::kTimeout,      ErrorKind::kUnauthorized,
+                                  ErrorKind::kUnsupported,  ErrorKind::kCallFailed,
                                   ErrorKind::kInvalidReply, ErrorKind::kInvalidValue};
   auto errors = collection.initErrors(static_cast<unsigned>(std::size(kKinds)));
   for (unsigned i = 0; i < std::size(kKinds); ++i) {
@@ -373,8 +375,9 @@ void build_snapshot(const ModemModel& model, const SnapshotContext& context,
     const PropertyMap* modem = find_interface(object, mm::kModem);
     order.emplace_back(get_or<std::string>(modem, "DeviceIdentifier"), &path);
   }
-  std::sort(order.begin(), order.end(),
-            [](const auto& x, const auto& y) { return std::tie(x.first, *x.second) < std::tie(y.first, *y.second); });
+  std::sort(order.begin(), order.end(), [](const auto& x, const auto& y) {
+    return std::tie(x.first, *x.second) < std::tie(y.first, *y.second);
+  });
   auto modems = snapshot.initModems(static_cast<unsigned>(order.size()));
   for (unsigned i = 0; i < order.size(); ++i) {
     const std::string& path = *order[i].second;

@@ -102,8 +102,8 @@ void SnapshotPublisher::flush(int fd) {
       c.offset = 0;
     }
     const auto& bytes = *c.in_flight;
-    const ssize_t n = ::send(fd, bytes.data() + c.offset, bytes.size() - c.offset,
-                             MSG_NOSIGNAL | MSG_DONTWAIT);
+    const ssize_t n =
+        ::send(fd, bytes.data() + c.offset, bytes.size() - c.offset, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         loop_.set_events(fd, POLLOUT);

@@ -91,7 +91,6 @@ const char* help_escape_text(char c) {
   }
 }
 
-
 // OpenMetrics names a counter family without _total and an info family
 // without _info; its samples keep the suffix. Text 0.0.4 uses the sample name.
 std::string_view metadata_name(std::string_view name, MetricType type, Format format) {

@@ -9,10 +9,13 @@ FlagSet::FlagSet(std::string program, std::string summary)
     : program_(std::move(program)), summary_(std::move(summary)) {}
 
 void FlagSet::add_string(std::vector<std::string> names, std::string* target, std::string help) {
-  add_custom(std::move(names), *target, [target](std::string_view v) {
-    *target = std::string(v);
-    return std::string();
-  }, std::move(help));
+  add_custom(
+      std::move(names), *target,
+      [target](std::string_view v) {
+        *target = std::string(v);
+        return std::string();
+      },
+      std::move(help));
 }
 
 void FlagSet::add_strings(std::vector<std::string> names, std::vector<std::string>* target,
@@ -20,12 +23,15 @@ void FlagSet::add_strings(std::vector<std::string> names, std::vector<std::strin
   std::string default_text;
   for (const auto& v : *target) default_text += (default_text.empty() ? "" : ",") + v;
   auto replaced = std::make_shared<bool>(false);
-  add_custom(std::move(names), default_text, [target, replaced](std::string_view v) {
-    if (!*replaced) target->clear();
-    *replaced = true;
-    target->emplace_back(v);
-    return std::string();
-  }, std::move(help));
+  add_custom(
+      std::move(names), default_text,
+      [target, replaced](std::string_view v) {
+        if (!*replaced) target->clear();
+        *replaced = true;
+        target->emplace_back(v);
+        return std::string();
+      },
+      std::move(help));
 }
 
 void FlagSet::add_bool(std::vector<std::string> names, bool* target, std::string help) {
@@ -49,29 +55,35 @@ void FlagSet::add_bool(std::vector<std::string> names, bool* target, std::string
 }
 
 void FlagSet::add_duration(std::vector<std::string> names, Duration* target, std::string help) {
-  add_custom(std::move(names), format_duration(*target), [target](std::string_view v) {
-    auto d = parse_duration(v);
-    if (!d) {
-      return std::string("invalid duration \"") + std::string(v) +
-             "\" (want Go syntax such as 500ms, 5s, 1m)";
-    }
-    *target = *d;
-    return std::string();
-  }, std::move(help));
+  add_custom(
+      std::move(names), format_duration(*target),
+      [target](std::string_view v) {
+        auto d = parse_duration(v);
+        if (!d) {
+          return std::string("invalid duration \"") + std::string(v) +
+                 "\" (want Go syntax such as 500ms, 5s, 1m)";
+        }
+        *target = *d;
+        return std::string();
+      },
+      std::move(help));
 }
 
-void FlagSet::add_uint(std::vector<std::string> names, unsigned* target, unsigned min,
-                       unsigned max, std::string help) {
-  add_custom(std::move(names), std::to_string(*target), [=](std::string_view v) {
-    unsigned value = 0;
-    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), value);
-    if (ec != std::errc() || end != v.data() + v.size() || value < min || value > max) {
-      return std::string("invalid value \"") + std::string(v) + "\" (want an integer from " +
-             std::to_string(min) + " to " + std::to_string(max) + ")";
-    }
-    *target = value;
-    return std::string();
-  }, std::move(help));
+void FlagSet::add_uint(std::vector<std::string> names, unsigned* target, unsigned min, unsigned max,
+                       std::string help) {
+  add_custom(
+      std::move(names), std::to_string(*target),
+      [=](std::string_view v) {
+        unsigned value = 0;
+        auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), value);
+        if (ec != std::errc() || end != v.data() + v.size() || value < min || value > max) {
+          return std::string("invalid value \"") + std::string(v) + "\" (want an integer from " +
+                 std::to_string(min) + " to " + std::to_string(max) + ")";
+        }
+        *target = value;
+        return std::string();
+      },
+      std::move(help));
 }
 
 void FlagSet::add_custom(std::vector<std::string> names, std::string default_text, Setter setter,

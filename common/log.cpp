@@ -52,7 +52,9 @@ void set_log_component(std::string_view component) {
   g_component[n] = '\0';
 }
 
-void set_log_level(LogLevel level) { g_level = level; }
+void set_log_level(LogLevel level) {
+  g_level = level;
+}
 
 bool parse_log_level(std::string_view text, LogLevel& level) {
   for (LogLevel l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {

@@ -21,10 +21,18 @@ void set_log_level(LogLevel level);
 bool parse_log_level(std::string_view text, LogLevel& level);
 
 void log(LogLevel level, std::string_view message, const LogFields& fields = {});
-inline void log_debug(std::string_view m, const LogFields& f = {}) { log(LogLevel::kDebug, m, f); }
-inline void log_info(std::string_view m, const LogFields& f = {}) { log(LogLevel::kInfo, m, f); }
-inline void log_warn(std::string_view m, const LogFields& f = {}) { log(LogLevel::kWarn, m, f); }
-inline void log_error(std::string_view m, const LogFields& f = {}) { log(LogLevel::kError, m, f); }
+inline void log_debug(std::string_view m, const LogFields& f = {}) {
+  log(LogLevel::kDebug, m, f);
+}
+inline void log_info(std::string_view m, const LogFields& f = {}) {
+  log(LogLevel::kInfo, m, f);
+}
+inline void log_warn(std::string_view m, const LogFields& f = {}) {
+  log(LogLevel::kWarn, m, f);
+}
+inline void log_error(std::string_view m, const LogFields& f = {}) {
+  log(LogLevel::kError, m, f);
+}
 
 // Quotes a logfmt value when it needs it.
 std::string logfmt_value(std::string_view value);

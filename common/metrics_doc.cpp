@@ -6,7 +6,9 @@ namespace mmx {
 namespace {
 
 // The type as OpenMetrics names it: the richest description of each family.
-std::string_view type_name(MetricType type) { return metric_type_name(type, Format::kOpenMetrics); }
+std::string_view type_name(MetricType type) {
+  return metric_type_name(type, Format::kOpenMetrics);
+}
 
 // Markdown table cells may not hold a raw '|'.
 std::string cell(std::string_view text) {

@@ -100,8 +100,8 @@ ProcessStatsReader::ProcessStatsReader()
   long rss = 0;
   if (stat_ && ticks_per_second_ > 0 &&
       read_stat_fields(stat_.get(), utime, stime, starttime, rss)) {
-    start_time_seconds_ =
-        boot_time_seconds() + static_cast<double>(starttime) / static_cast<double>(ticks_per_second_);
+    start_time_seconds_ = boot_time_seconds() +
+                          static_cast<double>(starttime) / static_cast<double>(ticks_per_second_);
   }
 }
 

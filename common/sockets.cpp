@@ -17,7 +17,9 @@ namespace {
 
 constexpr int kBacklog = 128;
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
 bool fill_unix_address(const std::string& path, sockaddr_un& addr, std::string& error) {
   std::memset(&addr, 0, sizeof addr);
@@ -60,8 +62,8 @@ std::optional<ListenAddress> parse_listen_address(std::string_view text, std::st
   unsigned value = 0;
   auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
   if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535) {
-    error = "listen address \"" + std::string(text) + "\": invalid port \"" + std::string(port) +
-            "\"";
+    error =
+        "listen address \"" + std::string(text) + "\": invalid port \"" + std::string(port) + "\"";
     return std::nullopt;
   }
   address.host = std::string(host);

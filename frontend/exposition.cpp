@@ -116,15 +116,13 @@ std::vector<ModemView> modem_views(capnp::List<schema::Modem>::Reader modems) {
       if (bearer.hasStats()) b.stats = bearer.getStats();
       view.bearers.push_back(std::move(b));
     }
-    std::stable_sort(view.bearers.begin(), view.bearers.end(),
-                     [](const BearerView& a, const BearerView& b) {
-                       return index_less(a.index, b.index);
-                     });
-    view.bearers.erase(std::unique(view.bearers.begin(), view.bearers.end(),
-                                   [](const BearerView& a, const BearerView& b) {
-                                     return a.index == b.index;
-                                   }),
-                       view.bearers.end());
+    std::stable_sort(
+        view.bearers.begin(), view.bearers.end(),
+        [](const BearerView& a, const BearerView& b) { return index_less(a.index, b.index); });
+    view.bearers.erase(
+        std::unique(view.bearers.begin(), view.bearers.end(),
+                    [](const BearerView& a, const BearerView& b) { return a.index == b.index; }),
+        view.bearers.end());
     for (BearerView& b : view.bearers) {
       b.labels = view.labels;
       b.labels.push_back(',');

@@ -172,23 +172,22 @@ class HttpServer::Handlers {
     server.Delete(".*", other);
     server.Options(".*", other);
     // Methods httplib has no handler list for (TRACE, CONNECT, ...).
-    server.set_pre_routing_handler(
-        [this](const httplib::Request& req,
-               httplib::Response& res) -> httplib::Server::HandlerResponse {
-          // GET and HEAD are dispatched here, so httplib's std::regex route
-          // matching never runs for a scrape.
-          if (req.method == "GET" || req.method == "HEAD") {
-            dispatch(req, res);
-            return httplib::Server::HandlerResponse::Handled;
-          }
-          static constexpr std::string_view kRouted[] = {"POST", "PUT", "PATCH", "DELETE",
-                                                         "OPTIONS"};
-          for (std::string_view method : kRouted) {
-            if (req.method == method) return httplib::Server::HandlerResponse::Unhandled;
-          }
-          method_not_allowed(req, res);
-          return httplib::Server::HandlerResponse::Handled;
-        });
+    server.set_pre_routing_handler([this](
+                                       const httplib::Request& req,
+                                       httplib::Response& res) -> httplib::Server::HandlerResponse {
+      // GET and HEAD are dispatched here, so httplib's std::regex route
+      // matching never runs for a scrape.
+      if (req.method == "GET" || req.method == "HEAD") {
+        dispatch(req, res);
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      static constexpr std::string_view kRouted[] = {"POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+      for (std::string_view method : kRouted) {
+        if (req.method == method) return httplib::Server::HandlerResponse::Unhandled;
+      }
+      method_not_allowed(req, res);
+      return httplib::Server::HandlerResponse::Handled;
+    });
     // httplib's own errors (400, 413, 414) and routes it found no handler for
     // get a text body, like ours.
     const httplib::Server::HandlerWithResponse error_handler = [](const httplib::Request&,

@@ -145,9 +145,10 @@ void append_modem_table(std::string& out, schema::Snapshot::Reader snapshot) {
 
   std::vector<schema::Modem::Reader> modems;
   for (auto modem : snapshot.getModems()) modems.push_back(modem);
-  std::stable_sort(modems.begin(), modems.end(), [](schema::Modem::Reader a, schema::Modem::Reader b) {
-    return text(a.getDeviceId()) < text(b.getDeviceId());
-  });
+  std::stable_sort(modems.begin(), modems.end(),
+                   [](schema::Modem::Reader a, schema::Modem::Reader b) {
+                     return text(a.getDeviceId()) < text(b.getDeviceId());
+                   });
   if (modems.empty()) {
     out.append("<p>No modem.</p>\n");
     return;

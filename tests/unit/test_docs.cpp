@@ -15,7 +15,8 @@
 namespace {
 
 const std::string kSourceDir = MMX_SOURCE_DIR;
-constexpr std::string_view kBegin = "<!-- metrics:begin (generated; see tests/unit/test_docs.cpp) -->\n";
+constexpr std::string_view kBegin =
+    "<!-- metrics:begin (generated; see tests/unit/test_docs.cpp) -->\n";
 constexpr std::string_view kEnd = "<!-- metrics:end -->\n";
 
 std::string read_file(const std::string& path) {
@@ -58,7 +59,8 @@ TEST_CASE("docs: the README lists every metric family the code serves") {
   const std::string current = read_file(path);
   const std::string expected = with_generated(current, mmx::metric_families_markdown_list());
   if (updating()) write_file(path, expected);
-  CHECK_MESSAGE(current == expected, "README.md's metric list is stale: run with MMX_UPDATE_DOCS=1");
+  CHECK_MESSAGE(current == expected,
+                "README.md's metric list is stale: run with MMX_UPDATE_DOCS=1");
 }
 
 TEST_CASE("docs: --help names every metric family") {

@@ -16,9 +16,8 @@ std::optional<std::string> parse(std::vector<const char*> args, mmx::CollectorCo
 
 TEST_CASE("flags: the seed's Go spellings work as written") {
   mmx::CollectorConfig c;
-  REQUIRE_FALSE(parse({"-listen-address", "127.0.0.1:9100", "-metrics-path=/m", "-signal-rate",
-                       "10s"},
-                      c));
+  REQUIRE_FALSE(
+      parse({"-listen-address", "127.0.0.1:9100", "-metrics-path=/m", "-signal-rate", "10s"}, c));
   CHECK(c.listen_addresses == std::vector<std::string>{"127.0.0.1:9100"});
   CHECK(c.telemetry_path == "/m");
   CHECK(c.signal_rate == std::chrono::seconds(10));

@@ -40,8 +40,8 @@ InterfaceMap sample_modem() {
   };
   object[mmx::mm::kSignal] = PropertyMap{
       {"Rate", sdbus::Variant(std::uint32_t{5})},
-      {"Lte", sdbus::Variant(std::map<std::string, sdbus::Variant>{
-                  {"rsrp", sdbus::Variant(-95.5)}, {"snr", sdbus::Variant(12.0)}})},
+      {"Lte", sdbus::Variant(std::map<std::string, sdbus::Variant>{{"rsrp", sdbus::Variant(-95.5)},
+                                                                   {"snr", sdbus::Variant(12.0)}})},
   };
   return object;
 }
@@ -82,8 +82,8 @@ TEST_CASE("model: linked objects follow the modem's Sim and Bearers") {
   CHECK(model.prune_linked() == 1);
   // The modem drops its bearer: the bearer goes at the next prune.
   CHECK(model.apply_properties_changed(
-      kModemPath, mmx::mm::kModem,
-      {{"Bearers", sdbus::Variant(std::vector<sdbus::ObjectPath>{})}}, {}));
+      kModemPath, mmx::mm::kModem, {{"Bearers", sdbus::Variant(std::vector<sdbus::ObjectPath>{})}},
+      {}));
   CHECK(model.prune_linked() == 1);
   CHECK(model.linked().empty());
 }
@@ -118,16 +118,15 @@ TEST_CASE("snapshot builder: modem, SIM, bearer and signal values") {
   model.set_manager_present(true);
   model.set_manager_version("1.20.4");
   model.add_interfaces(kModemPath, sample_modem());
-  model.set_linked_interface(kSimPath, mmx::mm::kSim,
-                             {{"Imsi", sdbus::Variant(std::string("001010123456789"))},
-                              {"Active", sdbus::Variant(true)}});
   model.set_linked_interface(
-      kBearerPath, mmx::mm::kBearer,
-      {{"Connected", sdbus::Variant(true)},
-       {"Interface", sdbus::Variant(std::string("wwan0"))},
-       {"Stats", sdbus::Variant(std::map<std::string, sdbus::Variant>{
-                     {"total-rx-bytes", sdbus::Variant(std::uint64_t{1234})},
-                     {"attempts", sdbus::Variant(std::uint32_t{2})}})}});
+      kSimPath, mmx::mm::kSim,
+      {{"Imsi", sdbus::Variant(std::string("001010123456789"))}, {"Active", sdbus::Variant(true)}});
+  model.set_linked_interface(kBearerPath, mmx::mm::kBearer,
+                             {{"Connected", sdbus::Variant(true)},
+                              {"Interface", sdbus::Variant(std::string("wwan0"))},
+                              {"Stats", sdbus::Variant(std::map<std::string, sdbus::Variant>{
+                                            {"total-rx-bytes", sdbus::Variant(std::uint64_t{1234})},
+                                            {"attempts", sdbus::Variant(std::uint32_t{2})}})}});
 
   capnp::MallocMessageBuilder message;
   mmx::build_snapshot(model, context(errors), message);
