@@ -56,6 +56,8 @@ void set_log_level(LogLevel level) {
   g_level = level;
 }
 
+bool log_enabled(LogLevel level) { return level >= g_level.load(std::memory_order_relaxed); }
+
 bool parse_log_level(std::string_view text, LogLevel& level) {
   for (LogLevel l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
     if (text == level_name(l)) {

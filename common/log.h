@@ -20,6 +20,9 @@ void set_log_level(LogLevel level);
 // Parses "debug", "info", "warn", "error".
 bool parse_log_level(std::string_view text, LogLevel& level);
 
+// Whether a line of `level` would be written: skips building fields that
+// would be thrown away.
+bool log_enabled(LogLevel level);
 void log(LogLevel level, std::string_view message, const LogFields& fields = {});
 inline void log_debug(std::string_view m, const LogFields& f = {}) {
   log(LogLevel::kDebug, m, f);

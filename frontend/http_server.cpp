@@ -1,5 +1,6 @@
 #include "http_server.h"
 
+#include <fcntl.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -10,6 +11,7 @@
 #include <utility>
 
 #include "build_info.h"
+#include "connection_stream.h"
 #include "content_negotiation.h"
 #include "exposition.h"
 #include "exposition_writer.h"
@@ -32,26 +34,12 @@ std::int64_t wall_clock_nanos() {
       .count();
 }
 
-// Counts something for as long as it lives.
-class Counted {
- public:
-  explicit Counted(std::atomic<unsigned>& count) : count_(count) { count_.fetch_add(1); }
-  ~Counted() { count_.fetch_sub(1); }
-  Counted(const Counted&) = delete;
-  Counted& operator=(const Counted&) = delete;
-
- private:
-  std::atomic<unsigned>& count_;
-};
-
 // A /metrics body of two pieces sent back to back, so the cached exposition
 // is written from the cache and never copied per scrape.
 struct ScrapeBody {
   std::shared_ptr<const RenderedSnapshot> owner;  // keeps `head` alive
   std::string_view head;
   std::string tail;
-  std::shared_ptr<Counted> scrape;  // the scrape is in flight while the body lives
-  std::optional<Counted> provider;  // see Handlers::draining_
 
   std::size_t size() const { return head.size() + tail.size(); }
 
@@ -101,52 +89,66 @@ bool is_tcp(int fd) {
          (domain == AF_INET || domain == AF_INET6);
 }
 
+// What every response carries: the security headers, then the operator's
+// (a header named in both takes the operator's value).
+std::vector<std::pair<std::string, std::string>> response_headers(const HttpOptions& options) {
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {"X-Content-Type-Options", "nosniff"},
+      {"X-Frame-Options", "DENY"},
+      {"Referrer-Policy", "no-referrer"},
+      // The landing page is one document with one inline style block and
+      // no script; nothing else may load or run.
+      {"Content-Security-Policy",
+       "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+       "form-action 'none'; frame-ancestors 'none'"},
+  };
+  for (const auto& [name, value] : options.headers) {
+    auto same = std::find_if(headers.begin(), headers.end(), [&](const auto& h) {
+      return h.first.size() == name.size() &&
+             std::equal(h.first.begin(), h.first.end(), name.begin(), [](char a, char b) {
+               return std::tolower(static_cast<unsigned char>(a)) ==
+                      std::tolower(static_cast<unsigned char>(b));
+             });
+    });
+    if (same != headers.end()) {
+      same->second = value;
+    } else {
+      headers.emplace_back(name, value);
+    }
+  }
+  return headers;
+}
+
 }  // namespace
 
-// One httplib::Server on an adopted listening socket. httplib 0.11 can only
-// bind sockets itself, but keeps the listening socket in the protected
-// svr_sock_: setting it and calling listen_after_bind() serves a socket made
-// by anyone.
-class HttpServer::Listener final : public httplib::Server {
+// httplib's request parser and response writer, without its sockets: the
+// gate hands it connections whose request head is complete and screened.
+class HttpServer::Processor final : public httplib::Server {
  public:
-  Listener(UniqueFd fd, std::string address) : address_(std::move(address)) {
-    svr_sock_ = fd.release();
-    // The accept loop polls with this timeout instead of blocking in
-    // accept(), so stop_serving() can end it without a shutdown().
-    set_idle_interval(kAcceptPollInterval);
-  }
-  ~Listener() override {
-    // A socket never served, or taken back by stop_serving(), is ours to close.
-    if (!started_) ::close(svr_sock_.exchange(INVALID_SOCKET));
-    if (taken_ >= 0) ::close(taken_);
+  Processor() {
+    // httplib stops writing a content provider's body once svr_sock_ is
+    // INVALID_SOCKET (its "shutting down"); this server never listens, so
+    // the socket is set to a value that only says "not stopping".
+    svr_sock_ = kNotStopping;
   }
 
-  // Serves until stop_serving(); false when the listening socket failed.
-  bool serve() {
-    started_ = true;
-    return listen_after_bind();
+  bool answer(Connection& connection, bool close_connection,
+              Connection::Clock::time_point write_deadline) {
+    ConnectionStream stream(connection, write_deadline);
+    bool connection_closed = false;
+    const bool ok =
+        process_request(stream, close_connection, connection_closed, [](httplib::Request& req) {
+          // Whole bodies only: a Range (many
+          // ranges of /metrics make a multipart
+          // body many times its size) is ignored,
+          // as RFC 9110 allows.
+          req.ranges.clear();
+        });
+    return ok && !connection_closed;
   }
-
-  // Ends serve() within kAcceptPollInterval and leaves the socket listening.
-  // Not httplib's stop(): it shutdown()s the listening socket, which is
-  // shared with whoever handed it over, and ends their listening too:
-  // systemd fails the .socket unit ("Got POLLHUP on a listening socket"),
-  // and the one-command collector keeps its copy for the next frontend.
-  // The descriptor is closed with the listener, once serve() has returned.
-  void stop_serving() { taken_ = svr_sock_.exchange(INVALID_SOCKET); }
-
-  const std::string& address() const { return address_; }
-
-  std::thread thread;
-  bool stop_sent = false;  // guarded by HttpServer::mutex_
-  bool done = false;       // guarded by HttpServer::mutex_
 
  private:
-  static constexpr std::chrono::milliseconds kAcceptPollInterval{100};
-
-  std::string address_;
-  std::atomic<bool> started_{false};
-  int taken_ = -1;
+  static constexpr socket_t kNotStopping = INT_MAX;
 };
 
 class HttpServer::Handlers {
@@ -159,37 +161,19 @@ class HttpServer::Handlers {
                 {kLandingPath, &Handlers::landing}} {}
 
   void install(httplib::Server& server) {
-    const httplib::Server::Handler get = [this](const httplib::Request& req,
-                                                httplib::Response& res) { dispatch(req, res); };
-    const httplib::Server::Handler other = [this](const httplib::Request& req,
-                                                  httplib::Response& res) {
-      method_not_allowed(req, res);
-    };
-    server.Get(".*", get);  // and HEAD
-    server.Post(".*", other);
-    server.Put(".*", other);
-    server.Patch(".*", other);
-    server.Delete(".*", other);
-    server.Options(".*", other);
-    // Methods httplib has no handler list for (TRACE, CONNECT, ...).
-    server.set_pre_routing_handler([this](
-                                       const httplib::Request& req,
-                                       httplib::Response& res) -> httplib::Server::HandlerResponse {
-      // GET and HEAD are dispatched here, so httplib's std::regex route
-      // matching never runs for a scrape.
-      if (req.method == "GET" || req.method == "HEAD") {
-        dispatch(req, res);
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      static constexpr std::string_view kRouted[] = {"POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
-      for (std::string_view method : kRouted) {
-        if (req.method == method) return httplib::Server::HandlerResponse::Unhandled;
-      }
-      method_not_allowed(req, res);
-      return httplib::Server::HandlerResponse::Handled;
-    });
-    // httplib's own errors (400, 413, 414) and routes it found no handler for
-    // get a text body, like ours.
+    // Every method is dispatched here, so httplib's std::regex route
+    // matching never runs and no method reaches its body reading.
+    server.set_pre_routing_handler(
+        [this](const httplib::Request& req,
+               httplib::Response& res) -> httplib::Server::HandlerResponse {
+          if (req.method == "GET" || req.method == "HEAD") {
+            dispatch(req, res);
+          } else {
+            method_not_allowed(req, res);
+          }
+          return httplib::Server::HandlerResponse::Handled;
+        });
+    // httplib's own errors (400, 414, 416) get a text body, like ours.
     const httplib::Server::HandlerWithResponse error_handler = [](const httplib::Request&,
                                                                   httplib::Response& res) {
       if (!res.body.empty() || res.has_header("Content-Length")) {
@@ -213,6 +197,9 @@ class HttpServer::Handlers {
           res.status = 500;
           res.set_content("500 internal server error\n", kPlainText);
         });
+    httplib::Headers headers;
+    for (const auto& [name, value] : response_headers(options_)) headers.emplace(name, value);
+    server.set_default_headers(std::move(headers));
     if (options_.log_requests) {
       server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
         log_debug("HTTP request", {{"method", req.method},
@@ -221,26 +208,9 @@ class HttpServer::Handlers {
                                    {"remote", req.remote_addr}});
       });
     }
-    server.set_read_timeout(kReadTimeout);
-    server.set_write_timeout(kWriteTimeout);
-    server.set_keep_alive_timeout(kKeepAliveTimeout.count());
-    server.set_keep_alive_max_count(kKeepAliveMaxRequests);
-    server.set_payload_max_length(kMaxRequestBodyBytes);
-    server.new_task_queue = [] { return new httplib::ThreadPool(kWorkersPerListener); };
   }
 
-  // From now on /metrics bodies are handed to httplib whole rather than
-  // through a content provider: httplib 0.11 skips a provider that has not
-  // started writing once the server is stopping, which would cut a scrape
-  // in flight. True once no provider is left, false at `deadline`.
-  bool drain(std::chrono::steady_clock::time_point deadline) {
-    draining_ = true;
-    while (providers_.load() > 0) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return true;
-  }
+  const HttpOptions& options() const { return options_; }
 
  private:
   using Handler = void (Handlers::*)(const httplib::Request&, httplib::Response&);
@@ -271,14 +241,6 @@ class HttpServer::Handlers {
   }
 
   void metrics(const httplib::Request& req, httplib::Response& res) {
-    auto scrape = std::make_shared<Counted>(scrapes_);
-    if (options_.max_requests > 0 && scrapes_.load() > options_.max_requests) {
-      res.status = 503;
-      res.set_content("Limit of concurrent requests reached (" +
-                          std::to_string(options_.max_requests) + "), try again later.\n",
-                      kPlainText);
-      return;
-    }
     const Format format = negotiate_format(req.get_header_value("Accept"));
     const bool gzip = accepts_gzip(req.get_header_value("Accept-Encoding"));
     const CollectorView view = cache_.view();
@@ -306,15 +268,6 @@ class HttpServer::Handlers {
     res.set_header("Vary", "Accept-Encoding");
 
     auto body = std::make_shared<ScrapeBody>();
-    body->provider.emplace(providers_);
-    if (draining_.load()) {
-      body.reset();
-      std::string whole(cached != nullptr ? cached->plain : std::string());
-      whole += tail;
-      res.set_content(std::move(whole), type);
-      return;
-    }
-    body->scrape = std::move(scrape);
     if (gzip) {
       static const GzipPrefix kNothing;
       body->tail = (cached != nullptr ? cached->gzip : kNothing).with_tail(tail);
@@ -373,90 +326,69 @@ class HttpServer::Handlers {
   const std::vector<Route> routes_;
   ProcessStatsReader process_stats_;  // opened now, read after the sandbox is up
   std::mutex process_stats_mutex_;
-  std::atomic<unsigned> scrapes_{0};    // /metrics requests in flight
-  std::atomic<unsigned> providers_{0};  // /metrics bodies not yet written
-  std::atomic<bool> draining_{false};
 };
 
 HttpServer::HttpServer(SnapshotCache& cache, HttpOptions options)
-    : handlers_(std::make_unique<Handlers>(cache, std::move(options))) {}
+    : processor_(std::make_unique<Processor>()) {
+  GateLimits limits;
+  limits.workers = kWorkers;
+  limits.max_connections = kMaxConnections;
+  limits.max_requests = options.max_requests;
+  limits.limited_path = options.telemetry_path;
+  limits.head_timeout = kHeadTimeout;
+  limits.write_timeout = kWriteTimeout;
+  limits.idle_timeout = kIdleTimeout;
+  limits.keep_alive_max_requests = kKeepAliveMaxRequests;
+  std::string header_lines;
+  for (const auto& [name, value] : response_headers(options)) {
+    header_lines += name + ": " + value + "\r\n";
+  }
+  handlers_ = std::make_unique<Handlers>(cache, std::move(options));
+  handlers_->install(*processor_);
+  gate_ = std::make_unique<ConnectionGate>(
+      limits,
+      [processor = processor_.get()](Connection& connection, bool close_connection,
+                                     Connection::Clock::time_point write_deadline) {
+        return processor->answer(connection, close_connection, write_deadline);
+      },
+      std::move(header_lines));
+}
 
 HttpServer::~HttpServer() {
-  bool all_ended = true;
-  for (auto& listener : listeners_) {
-    if (listener->thread.joinable()) all_ended = false;
-  }
-  if (all_ended || stop(std::chrono::seconds(2))) return;
-  // Threads are left serving: keep what they use alive, as the process is
-  // about to end anyway.
-  for (auto& listener : listeners_) {
-    if (listener->thread.joinable()) listener->thread.detach();
-    (void)listener.release();
-  }
+  if (gate_->stop(std::chrono::seconds(2))) return;
+  // Workers are left answering: keep what they use alive, as the process
+  // is about to end anyway.
+  (void)gate_.release();
+  (void)processor_.release();
   (void)handlers_.release();
 }
 
 void HttpServer::add_listener(UniqueFd fd) {
-  if (is_tcp(fd.get())) {
-    // Accepted connections inherit it: httplib writes headers and body
+  const bool tcp = is_tcp(fd.get());
+  if (tcp) {
+    // Accepted connections inherit it: headers and body are written
     // separately, and Nagle would hold the body back for a delayed ACK.
     const int one = 1;
     ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
+  // The gate polls before it accepts; a connection reset in between must
+  // not leave accept() blocking. The flag is on the shared open file, and
+  // harmless to the others holding it (systemd, the collector), which
+  // never accept.
+  ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) | O_NONBLOCK);
   std::string address = local_address(fd.get());
-  auto listener = std::make_unique<Listener>(std::move(fd), address);
-  handlers_->install(*listener);
+  SSL_CTX* tls = tcp ? handlers_->options().tls : nullptr;
+  gate_->add_listener(fd.get(), tls, tls != nullptr ? "https://" + address : address);
   addresses_.push_back(std::move(address));
-  listeners_.push_back(std::move(listener));
+  listeners_.push_back(std::move(fd));
 }
 
 void HttpServer::start(std::function<void(const std::string& address)> on_failure) {
-  std::lock_guard lock(mutex_);
-  running_ = listeners_.size();
-  for (auto& owned : listeners_) {
-    Listener* listener = owned.get();
-    listener->thread = std::thread([this, listener, on_failure] {
-      const bool ok = listener->serve();
-      bool failed = false;
-      {
-        std::lock_guard done_lock(mutex_);
-        failed = !ok || !listener->stop_sent;
-        listener->done = true;
-        --running_;
-      }
-      finished_.notify_all();
-      if (failed) {
-        log_error("Stopped serving HTTP: the listening socket failed",
-                  {{"address", listener->address()}});
-        if (on_failure) on_failure(listener->address());
-      }
-    });
-  }
+  gate_->start(std::move(on_failure));
 }
 
 bool HttpServer::stop(std::chrono::milliseconds grace) {
-  const auto deadline = std::chrono::steady_clock::now() + grace;
-  handlers_->drain(deadline);
-  std::unique_lock lock(mutex_);
-  while (running_ > 0) {
-    // Stop each server once, when its loop runs; stop_sent tells the end
-    // asked for here from a listening socket that failed.
-    for (auto& listener : listeners_) {
-      if (!listener->stop_sent && !listener->done && listener->is_running()) {
-        listener->stop_sent = true;
-        listener->stop_serving();
-      }
-    }
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) break;
-    finished_.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(5)));
-  }
-  if (running_ > 0) return false;
-  lock.unlock();
-  for (auto& listener : listeners_) {
-    if (listener->thread.joinable()) listener->thread.join();
-  }
-  return true;
+  return gate_->stop(grace);
 }
 
 }  // namespace mmx

@@ -11,50 +11,55 @@
 //   /                 GET, HEAD  the landing page
 //   anything else                404; other methods on these paths 405
 //
+// Connections are accepted and their request heads read and screened by a
+// ConnectionGate (connection_gate.h); httplib parses only what passed, on a
+// fixed pool of workers, and never touches a socket itself.
+//
 // Start-up opens every descriptor the server needs (listening sockets,
 // /proc/self for process_*); serving a request opens nothing, so the
 // frontend can be sandboxed after start().
 
-#include <atomic>
+#include <openssl/ssl.h>
+
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
+#include <utility>
 #include <vector>
 
-#include "process_stats.h"
+#include "connection_gate.h"
 #include "snapshot_cache.h"
 #include "unique_fd.h"
-
-namespace httplib {
-class Server;
-struct Request;
-struct Response;
-}  // namespace httplib
 
 namespace mmx {
 
 struct HttpOptions {
   std::string telemetry_path = "/metrics";
-  // Scrapes served at once; more get 503. 0: no limit.
+  // Requests answered or waiting for a worker at once; more get 503.
+  // 0: bounded only by kMaxConnections.
   unsigned max_requests = 40;
   bool log_requests = false;  // one debug line per request
+  // TLS on every TCP listener when set (unix sockets stay plain: they serve
+  // a proxy on the same host). Must outlive the server.
+  SSL_CTX* tls = nullptr;
+  // Headers every response carries, the gate's own errors included, on top
+  // of the security headers the server always sends.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 class HttpServer {
  public:
-  // Per listening socket: workers serving connections (a connection holds
-  // its worker while kept alive), and the limits that keep one client from
-  // holding a worker for long.
-  static constexpr std::size_t kWorkersPerListener = 8;
-  static constexpr std::chrono::seconds kReadTimeout{10};
+  static constexpr std::size_t kWorkers = 8;
+  static constexpr std::size_t kMaxConnections = 512;
+  // A request head must arrive within this; a response be written within
+  // kWriteTimeout; a connection idle between requests is closed after
+  // kIdleTimeout (longer than Prometheus's usual 15-60 s interval, so a
+  // scraper keeps its connection, and its TLS session, between scrapes).
+  static constexpr std::chrono::seconds kHeadTimeout{10};
   static constexpr std::chrono::seconds kWriteTimeout{10};
-  static constexpr std::chrono::seconds kKeepAliveTimeout{1};
-  static constexpr std::size_t kKeepAliveMaxRequests = 100;
-  static constexpr std::size_t kMaxRequestBodyBytes = 1024;  // we accept no bodies
+  static constexpr std::chrono::seconds kIdleTimeout{90};
+  static constexpr std::size_t kKeepAliveMaxRequests = 1000;
 
   HttpServer(SnapshotCache& cache, HttpOptions options);
   ~HttpServer();
@@ -66,26 +71,28 @@ class HttpServer {
   // "127.0.0.1:9539", "unix:/run/x.sock": one per listener, in order.
   const std::vector<std::string>& addresses() const { return addresses_; }
 
-  // Serves every listener on a thread of its own. `on_failure` is called, on
-  // that thread, if a listener stops by itself (its socket failed).
+  // Starts serving. `on_failure` is called, on the gate's thread, if a
+  // listening socket fails (the others keep serving).
   void start(std::function<void(const std::string& address)> on_failure);
 
-  // Stops accepting, lets the requests in flight finish and waits for the
-  // threads, for at most `grace`. True when every thread ended; false leaves
-  // some behind (a connection kept alive or stalled), and the caller should
-  // exit the process rather than destroy this object.
+  // Stops accepting (the listening sockets stay open: they may be shared
+  // with systemd or the collector), lets the requests in flight finish and
+  // waits for the threads, for at most `grace`. False leaves some behind (a
+  // response stalled on its client), and the caller should exit the
+  // process rather than destroy this object.
   bool stop(std::chrono::milliseconds grace);
 
+  std::size_t open_connections() const { return gate_->open_connections(); }
+
  private:
-  class Listener;
+  class Processor;
   class Handlers;
 
   std::unique_ptr<Handlers> handlers_;
-  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::unique_ptr<Processor> processor_;
+  std::unique_ptr<ConnectionGate> gate_;
+  std::vector<UniqueFd> listeners_;
   std::vector<std::string> addresses_;
-  std::mutex mutex_;
-  std::condition_variable finished_;
-  std::size_t running_ = 0;
 };
 
 }  // namespace mmx

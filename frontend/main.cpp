@@ -34,9 +34,6 @@ namespace {
 // Requests in flight get this long to finish after SIGTERM; together with
 // the receiver's stop it keeps the exit within 2 s.
 constexpr std::chrono::milliseconds kShutdownGrace{1500};
-// Waiting HTTP connections the descriptor limit leaves room for when
-// --web.max-requests=0 sets no limit on scrapes.
-constexpr std::size_t kUnlimitedConnections = 1024;
 
 std::atomic<bool> g_listener_failed{false};
 std::atomic<bool> g_collector_lost{false};
@@ -79,6 +76,9 @@ int run(const FrontendConfig& config) {
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // A client that goes away mid-response must cost a failed write, not the
+  // process: OpenSSL writes to TLS sockets with plain write(2).
+  ::signal(SIGPIPE, SIG_IGN);
 
   // Connected now, while socket() and the socket's path are still reachable.
   ServiceNotifier notifier = ServiceNotifier::from_environment();
@@ -129,7 +129,6 @@ int run(const FrontendConfig& config) {
   options.max_requests = config.max_requests;
   options.log_requests = config.log_level == LogLevel::kDebug;
   HttpServer http(cache, options);
-  const std::size_t listener_count = listeners.size();
   for (UniqueFd& fd : listeners) http.add_listener(std::move(fd));
 
   // Every descriptor is open and no thread is running: lock down here,
@@ -139,9 +138,7 @@ int run(const FrontendConfig& config) {
   sandbox.mode = config.sandbox_mode;
   sandbox.user = config.frontend_user;
   sandbox.collector_socket = config.collector_socket;
-  // A connection per worker, and as many again waiting as scrapes may run.
-  sandbox.connections = listener_count * HttpServer::kWorkersPerListener +
-                        (config.max_requests > 0 ? config.max_requests : kUnlimitedConnections);
+  sandbox.connections = HttpServer::kMaxConnections;
   enter_sandbox(sandbox);
 
   receiver->start();

@@ -1,0 +1,105 @@
+// The request-head screening that stands between the network and httplib.
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "request_head.h"
+
+namespace {
+
+using mmx::HeadScan;
+
+HeadScan scan(const std::string& bytes) {
+  return mmx::scan_request_head(bytes);
+}
+
+int rejected_with(const std::string& bytes) {
+  const HeadScan s = scan(bytes);
+  return s.state == HeadScan::State::kRejected ? s.status : 0;
+}
+
+const std::string kGet = "GET /metrics HTTP/1.1\r\nHost: x\r\n";
+
+}  // namespace
+
+TEST_CASE("request head: a complete head, with a pipelined request after it") {
+  const std::string head = kGet + "Accept: */*\r\n\r\n";
+  HeadScan s = scan(head + "GET /health HTTP/1.1\r\n");
+  REQUIRE(s.state == HeadScan::State::kComplete);
+  CHECK(s.length == head.size());
+  // Bare LF line ends, as httplib accepts them.
+  s = scan("GET / HTTP/1.0\nHost: x\n\n");
+  REQUIRE(s.state == HeadScan::State::kComplete);
+  CHECK(s.length == 24);
+}
+
+TEST_CASE("request head: incomplete heads wait, byte by byte, in linear time") {
+  const std::string head = kGet + "\r\n";
+  mmx::HeadScanner scanner;
+  for (std::size_t n = 1; n < head.size(); ++n) {
+    CHECK(scanner.scan(std::string_view(head).substr(0, n)).state == HeadScan::State::kIncomplete);
+  }
+  const HeadScan s = scanner.scan(head);
+  REQUIRE(s.state == HeadScan::State::kComplete);
+  CHECK(s.length == head.size());
+}
+
+TEST_CASE("request head: a line over its limit is refused before it ends") {
+  // No line end yet: refused as soon as the limit is passed.
+  CHECK(rejected_with("GET /" + std::string(mmx::kMaxRequestLineBytes, 'a')) == 414);
+  CHECK(rejected_with(kGet + "X-Long: " + std::string(mmx::kMaxHeaderLineBytes, 'a')) == 431);
+  // Exactly at the limit is fine.
+  const std::string line = "GET /" + std::string(mmx::kMaxRequestLineBytes - 14, 'a') + " HTTP/1.1";
+  REQUIRE(line.size() == mmx::kMaxRequestLineBytes);
+  CHECK(scan(line + "\r\n\r\n").state == HeadScan::State::kComplete);
+}
+
+TEST_CASE("request head: the whole head and the field count are bounded") {
+  std::string many = kGet;
+  for (int i = 0; i < 70; ++i) many += "X-" + std::to_string(i) + ": 1\r\n";
+  CHECK(rejected_with(many + "\r\n") == 431);
+  std::string big = kGet;
+  while (big.size() < mmx::kMaxHeadBytes) big += "X-Filler: " + std::string(4000, 'f') + "\r\n";
+  CHECK(rejected_with(big) == 431);  // before the end of the head arrives
+}
+
+TEST_CASE("request head: every way of announcing a body is refused") {
+  CHECK(rejected_with(kGet + "Transfer-Encoding: chunked\r\n\r\n") == 400);
+  CHECK(rejected_with(kGet + "transfer-encoding: identity\r\n\r\n") == 400);
+  CHECK(rejected_with(kGet + "Content-Encoding: gzip\r\n\r\n") == 400);
+  CHECK(rejected_with(kGet + "Content-Length: 5\r\n\r\nhello") == 400);
+  CHECK(rejected_with(kGet + "Content-Length: 0\r\nContent-Length: 0\r\n\r\n") == 400);
+  CHECK(rejected_with(kGet + "Content-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n") == 400);
+  CHECK(rejected_with(kGet + "Expect: 100-continue\r\n\r\n") == 417);
+  // An empty body announced as such is harmless.
+  CHECK(scan(kGet + "Content-Length: 0\r\n\r\n").state == HeadScan::State::kComplete);
+}
+
+TEST_CASE("request head: values that httplib would decode to line breaks, and shadowing names") {
+  CHECK(rejected_with(kGet + "Accept: text/plain%0d%0aX-Injected: 1\r\n\r\n") == 400);
+  CHECK(rejected_with(kGet + "Accept: a%0Ab\r\n\r\n") == 400);
+  CHECK(rejected_with(kGet + "Accept: a%00b\r\n\r\n") == 400);
+  CHECK(scan(kGet + "Accept: 100%25 fine\r\n\r\n").state == HeadScan::State::kComplete);
+  CHECK(rejected_with(kGet + "REMOTE_ADDR: 10.0.0.1\r\n\r\n") == 400);
+  CHECK(rejected_with(kGet + "remote_port: 1\r\n\r\n") == 400);
+  CHECK(rejected_with(kGet + "Local_Addr: 1\r\n\r\n") == 400);
+}
+
+TEST_CASE("request head: malformed lines") {
+  CHECK(rejected_with("\r\n" + kGet + "\r\n") == 400);
+  CHECK(rejected_with("GET /metrics\r\n\r\n") == 400);
+  CHECK(rejected_with("GET  /metrics HTTP/1.1\r\n\r\n") == 400);
+  CHECK(rejected_with("GET /metrics HTTP/1.1 extra\r\n\r\n") == 400);
+  CHECK(rejected_with("G(T /metrics HTTP/1.1\r\n\r\n") == 400);
+  CHECK(rejected_with("GET /met\x01rics HTTP/1.1\r\n\r\n") == 400);
+  CHECK(rejected_with("GET /metrics HTTP/2.0\r\n\r\n") == 505);
+  CHECK(rejected_with("GET /metrics HTTP/1.1\r\nNo colon\r\n\r\n") == 400);
+  CHECK(rejected_with("GET /metrics HTTP/1.1\r\n: empty name\r\n\r\n") == 400);
+  CHECK(rejected_with("GET /metrics HTTP/1.1\r\nBad Name: 1\r\n\r\n") == 400);
+  CHECK(rejected_with(kGet + " folded\r\n\r\n") == 400);
+  CHECK(rejected_with(kGet + "X: a\x7f\r\n\r\n") == 400);
+  CHECK(rejected_with(kGet + "X: a\rb\r\n\r\n") == 400);
+  // A tab in a value is allowed.
+  CHECK(scan(kGet + "X: a\tb\r\n\r\n").state == HeadScan::State::kComplete);
+}
