@@ -102,18 +102,19 @@ std::vector<std::pair<std::string, std::string>> response_headers(const HttpOpti
        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
        "form-action 'none'; frame-ancestors 'none'"},
   };
-  for (const auto& [name, value] : options.headers) {
+  // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
+  for (const auto& header : options.headers) {
     auto same = std::find_if(headers.begin(), headers.end(), [&](const auto& h) {
-      return h.first.size() == name.size() &&
-             std::equal(h.first.begin(), h.first.end(), name.begin(), [](char a, char b) {
+      return h.first.size() == header.first.size() &&
+             std::equal(h.first.begin(), h.first.end(), header.first.begin(), [](char a, char b) {
                return std::tolower(static_cast<unsigned char>(a)) ==
                       std::tolower(static_cast<unsigned char>(b));
              });
     });
     if (same != headers.end()) {
-      same->second = value;
+      same->second = header.second;
     } else {
-      headers.emplace_back(name, value);
+      headers.push_back(header);
     }
   }
   return headers;
