@@ -1,28 +1,38 @@
 #include "landing_page.h"
 
+#include <ModemManager.h>
+
 #include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <cmath>
 #include <vector>
 
 #include "exposition_writer.h"
+#include "landing_page_style.h"  // generated: the CSS and its SHA-256
 #include "mm_names.h"
+#include "signal_levels.h"
 
 namespace mmx {
 namespace {
 
 // Device identifiers are 40 hex digits; 8 tell modems apart on one host
-// (the full id is in the cell's title and in every series).
+// (the full id is in the title and in every series).
 constexpr std::size_t kShortDeviceId = 8;
 
-constexpr std::string_view kStyle =
-    "body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:72em}"
-    "h1{font-size:1.5em;margin-bottom:.2em}"
-    "table{border-collapse:collapse;margin-top:1em}"
-    "th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left}"
-    "th{background:#f2f2f2}"
-    "code{font-size:.95em}"
-    ".bad{color:#a00;font-weight:bold}"
-    ".muted{color:#777}";
+// The policy minus frame-ancestors, which a <meta> policy may not carry
+// (browsers ignore it there and say so on the console).
+std::string policy_without_frame_ancestors() {
+  std::string policy = "default-src 'none'; style-src ";
+  policy.append(landing_page_style_hash());
+  policy.append("; base-uri 'none'; form-action 'none'");
+  return policy;
+}
+
+const std::string& meta_policy() {
+  static const std::string policy = policy_without_frame_ancestors();
+  return policy;
+}
 
 std::string_view text(capnp::Text::Reader t) {
   return {t.cStr(), t.size()};
@@ -66,98 +76,587 @@ void append_number(std::string& out, std::uint64_t n) {
   out.append(buffer, end);
 }
 
-void append_cell(std::string& out, std::string_view content) {
-  out.append("<td>");
-  if (content.empty()) {
-    out.append("<span class=\"muted\">&mdash;</span>");
-  } else {
-    append_html(out, content);
+// At most `decimals` decimals, trailing zeros dropped: "-96", "11.2", "0.5".
+void append_decimal(std::string& out, double value, int decimals = 1) {
+  if (!std::isfinite(value)) {
+    out.append("?");
+    return;
   }
-  out.append("</td>");
+  char buffer[48];
+  auto [end, error] =
+      std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::fixed, decimals);
+  if (error != std::errc()) {
+    out.append("?");  // beyond 1e40: no measurement a modem reports
+    return;
+  }
+  std::string_view digits(buffer, static_cast<std::size_t>(end - buffer));
+  if (digits.find('.') != std::string_view::npos) {
+    while (digits.ends_with('0')) digits.remove_suffix(1);
+    if (digits.ends_with('.')) digits.remove_suffix(1);
+  }
+  if (digits == "-0") digits = "0";
+  out.append(digits);
 }
 
-// "connected (wwan0)" per connected bearer, "disconnected" when none is.
-std::string bearer_summary(schema::Modem::Reader modem) {
-  std::string summary;
-  auto bearers = modem.getBearers();
-  if (bearers.size() == 0) return summary;
-  for (auto b : bearers) {
-    if (!b.getConnected()) continue;
-    if (!summary.empty()) summary.append(", ");
-    summary.append("connected");
-    if (b.getInterface().size() > 0) {
-      summary.append(" (");
-      summary.append(text(b.getInterface()));
-      summary.push_back(')');
-    }
+// Binary prefixes, as `ip -s link` and most router UIs show traffic.
+void append_bytes(std::string& out, double bytes) {
+  constexpr std::string_view kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  std::size_t unit = 0;
+  while (bytes >= 1024.0 && unit + 1 < std::size(kUnits)) {
+    bytes /= 1024.0;
+    ++unit;
   }
-  if (summary.empty()) summary = "disconnected";
-  return summary;
+  append_decimal(out, bytes, unit == 0 ? 0 : 1);
+  out.push_back(' ');
+  out.append(kUnits[unit]);
 }
 
-void append_modem_row(std::string& out, schema::Modem::Reader modem) {
-  const std::string_view id = text(modem.getDeviceId());
-  out.append("<tr><td><code title=\"");
-  append_html(out, id);
+// The two largest units: "45 s", "3 min 20 s", "1 h 0 min", "2 d 4 h".
+void append_duration(std::string& out, double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) seconds = 0;
+  const auto s = static_cast<std::uint64_t>(seconds);
+  struct Unit {
+    std::uint64_t seconds;
+    std::string_view name;
+  };
+  constexpr Unit kUnits[] = {{86400, "d"}, {3600, "h"}, {60, "min"}, {1, "s"}};
+  for (std::size_t i = 0; i + 1 < std::size(kUnits); ++i) {
+    if (s < kUnits[i].seconds) continue;
+    append_number(out, s / kUnits[i].seconds);
+    out.push_back(' ');
+    out.append(kUnits[i].name);
+    out.push_back(' ');
+    append_number(out, s % kUnits[i].seconds / kUnits[i + 1].seconds);
+    out.push_back(' ');
+    out.append(kUnits[i + 1].name);
+    return;
+  }
+  append_number(out, s);
+  out.append(" s");
+}
+
+// The class of a value no threshold judges: plain text, no colour.
+constexpr std::string_view kNeutral;
+
+void append_pill(std::string& out, std::string_view level, std::string_view content) {
+  out.append("<span class=\"pill");
+  if (!level.empty()) {
+    out.push_back(' ');
+    out.append(level);
+  }
   out.append("\">");
-  append_html(out, id.substr(0, std::min(id.size(), kShortDeviceId)));
-  out.append("</code></td>");
+  append_html(out, content);
+  out.append("</span>");
+}
 
+std::string_view state_level(std::int32_t state) {
+  switch (state) {
+    case MM_MODEM_STATE_CONNECTED:
+    case MM_MODEM_STATE_REGISTERED:
+      return "good";
+    case MM_MODEM_STATE_FAILED:
+    case MM_MODEM_STATE_LOCKED:
+      return "poor";
+    case MM_MODEM_STATE_UNKNOWN:
+    case MM_MODEM_STATE_DISABLED:
+      return kNeutral;
+    default:  // on the way somewhere: enabling, searching, connecting…
+      return "fair";
+  }
+}
+
+std::string_view registration_level(std::uint32_t state) {
+  switch (state) {
+    case MM_MODEM_3GPP_REGISTRATION_STATE_HOME:
+    case MM_MODEM_3GPP_REGISTRATION_STATE_ROAMING:
+    case MM_MODEM_3GPP_REGISTRATION_STATE_HOME_SMS_ONLY:
+    case MM_MODEM_3GPP_REGISTRATION_STATE_ROAMING_SMS_ONLY:
+    case MM_MODEM_3GPP_REGISTRATION_STATE_HOME_CSFB_NOT_PREFERRED:
+    case MM_MODEM_3GPP_REGISTRATION_STATE_ROAMING_CSFB_NOT_PREFERRED:
+      return "good";
+    case MM_MODEM_3GPP_REGISTRATION_STATE_SEARCHING:
+    case MM_MODEM_3GPP_REGISTRATION_STATE_ATTACHED_RLOS:
+      return "fair";
+    case MM_MODEM_3GPP_REGISTRATION_STATE_DENIED:
+    case MM_MODEM_3GPP_REGISTRATION_STATE_EMERGENCY_ONLY:
+      return "poor";
+    default:  // idle, unknown: nothing to judge
+      return kNeutral;
+  }
+}
+
+void append_span(std::string& out, std::string_view level, std::string_view content) {
+  if (level.empty()) {
+    append_html(out, content);
+    return;
+  }
+  out.append("<span class=\"");
+  out.append(level);
+  out.append("\">");
+  append_html(out, content);
+  out.append("</span>");
+}
+
+void begin_fact(std::string& out, std::string_view term) {
+  out.append("<dt>");
+  out.append(term);
+  out.append("</dt><dd>");
+}
+
+void append_missing(std::string& out) {
+  out.append("<span class=\"muted\">&mdash;</span>");
+}
+
+// ---- health ---------------------------------------------------------------
+
+void begin_tile(std::string& out, std::string_view level, std::string_view label) {
+  out.append("<li");
+  if (!level.empty()) {
+    out.append(" class=\"");
+    out.append(level);
+    out.push_back('"');
+  }
+  out.append("><span>");
+  out.append(label);
+  out.append("</span><b>");
+}
+
+void end_tile(std::string& out) {
+  out.append("</b></li>\n");
+}
+
+std::int64_t now_unix_nanos(const LandingInfo& info) {
+  if (info.now_unix_nanos) return *info.now_unix_nanos;
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void append_health(std::string& out, std::optional<schema::Snapshot::Reader> snapshot,
+                   const LandingInfo& info) {
+  out.append("<h2>Exporter</h2>\n<ul class=\"health\">\n");
+  begin_tile(out, snapshot ? "good" : "poor", "Collector");
+  out.append(snapshot ? "up" : "down");
+  end_tile(out);
+  if (!snapshot) {
+    out.append("</ul>\n");
+    return;
+  }
+
+  // A clock step can make the age negative; it is then "now".
+  const double age_seconds = std::max<double>(
+      0.0, static_cast<double>(now_unix_nanos(info) - snapshot->getTimeUnixNanos()) / 1e9);
+  const double heartbeat_seconds = snapshot->getHeartbeatIntervalMillis() / 1000.0;
+  // The frontend gives up after three missed heartbeats; one missed is
+  // worth a look already.
+  begin_tile(out, age_seconds <= 2 * heartbeat_seconds + 1 ? "good" : "fair", "Snapshot age");
+  if (age_seconds < 60) {
+    append_decimal(out, age_seconds);
+    out.append(" s");
+  } else {
+    append_duration(out, age_seconds);
+  }
+  end_tile(out);
+
+  auto manager = snapshot->getManager();
+  begin_tile(out, manager.getPresent() ? "good" : "poor", "ModemManager");
+  if (manager.getPresent()) {
+    if (manager.getVersion().size() > 0) {
+      append_html(out, text(manager.getVersion()));
+    } else {
+      out.append("running");
+    }
+  } else {
+    out.append("not running");
+  }
+  end_tile(out);
+
+  auto modems = snapshot->getModems();
+  unsigned connected = 0;
+  for (auto modem : modems) {
+    if (modem.getHasModemInterface() && modem.getState() == MM_MODEM_STATE_CONNECTED) ++connected;
+  }
+  begin_tile(out, kNeutral, "Modems");
+  append_number(out, modems.size());
+  if (modems.size() > 0) {
+    out.append(" <small class=\"muted\">(");
+    append_number(out, connected);
+    out.append(" connected)</small>");
+  }
+  end_tile(out);
+
+  auto collection = snapshot->getCollection();
+  begin_tile(out, collection.getSuccess() ? "good" : "poor", "Last collection");
+  out.append(collection.getSuccess() ? "ok" : "failed");
+  if (std::isfinite(collection.getDurationSeconds())) {
+    out.append(" <small class=\"muted\">in ");
+    append_decimal(out, collection.getDurationSeconds() * 1000.0);
+    out.append(" ms</small>");
+  }
+  end_tile(out);
+
+  std::uint64_t errors = 0;
+  for (auto e : collection.getErrors()) errors += e.getCount();
+  begin_tile(out, errors == 0 ? "good" : "fair", "D-Bus errors");
+  append_number(out, errors);
+  if (errors > 0) {
+    out.append(" <small class=\"muted\">(");
+    bool first = true;
+    for (auto e : collection.getErrors()) {
+      if (e.getCount() == 0) continue;
+      if (!first) out.append(", ");
+      first = false;
+      append_html(out, text(e.getKind()));
+      out.push_back(' ');
+      append_number(out, e.getCount());
+    }
+    out.append(")</small>");
+  }
+  end_tile(out);
+  out.append("</ul>\n");
+}
+
+// ---- one modem ------------------------------------------------------------
+
+void append_quality(std::string& out, schema::Modem::Reader modem) {
+  const std::uint32_t percent = std::min<std::uint32_t>(modem.getSignalQualityPercent(), 100);
+  const std::string_view level = level_name(rate_signal_quality(percent));
+  // Width classes in steps of 5 %: a style attribute would need
+  // 'unsafe-inline' (or 'unsafe-hashes') in the CSP.
+  const std::uint32_t width = (percent + 2) / 5 * 5;
+  out.append("<div class=\"quality\"><div class=\"bar\" role=\"img\" aria-label=\"");
+  append_number(out, percent);
+  out.append(" %\"><i class=\"");
+  out.append(level);
+  out.append(" w");
+  append_number(out, width);
+  out.append("\"></i></div><b class=\"");
+  out.append(level);
+  out.append("\">");
+  append_number(out, percent);
+  out.append(" %</b>");
+  if (!modem.getSignalQualityRecent()) out.append("<span class=\"muted\">not recent</span>");
+  out.append("</div>");
+}
+
+struct MeasureField {
+  SignalMeasure measure;
+  double (schema::SignalValues::Reader::*get)() const;
+};
+
+// The order a radio engineer reads them: power, quality, interference, then
+// the rest.
+constexpr MeasureField kMeasures[] = {
+    {SignalMeasure::kRsrp, &schema::SignalValues::Reader::getRsrp},
+    {SignalMeasure::kRsrq, &schema::SignalValues::Reader::getRsrq},
+    {SignalMeasure::kSinr, &schema::SignalValues::Reader::getSinr},
+    {SignalMeasure::kSnr, &schema::SignalValues::Reader::getSnr},
+    {SignalMeasure::kRscp, &schema::SignalValues::Reader::getRscp},
+    {SignalMeasure::kEcio, &schema::SignalValues::Reader::getEcio},
+    {SignalMeasure::kRssi, &schema::SignalValues::Reader::getRssi},
+    {SignalMeasure::kIo, &schema::SignalValues::Reader::getIo},
+    {SignalMeasure::kErrorRate, &schema::SignalValues::Reader::getErrorRate},
+};
+
+bool has_values(schema::SignalValues::Reader values) {
+  for (const MeasureField& field : kMeasures) {
+    if (!std::isnan((values.*field.get)())) return true;
+  }
+  return false;
+}
+
+void append_technology_values(std::string& out, RadioTechnology technology,
+                              schema::SignalValues::Reader values) {
+  out.append("<div class=\"tech\"><span>");
+  out.append(technology_name(technology));
+  out.append("</span><ul>");
+  for (const MeasureField& field : kMeasures) {
+    const double value = (values.*field.get)();
+    if (std::isnan(value)) continue;
+    const auto level = rate_signal(technology, field.measure, value);
+    out.append("<li");
+    if (level) {
+      out.append(" class=\"");
+      out.append(level_name(*level));
+      out.append("\" title=\"");
+      out.append(level_name(*level));
+      out.push_back('"');
+    }
+    out.append("><small>");
+    out.append(measure_name(field.measure));
+    out.append("</small>");
+    append_decimal(out, value);
+    out.push_back(' ');
+    out.append(measure_unit(field.measure));
+    out.append("</li>");
+  }
+  out.append("</ul></div>");
+}
+
+// Newest technology first: on a 5G NSA modem the NR values matter most.
+void append_signal_values(std::string& out, schema::Modem::Reader modem) {
+  if (!modem.hasSignal()) return;
+  auto signal = modem.getSignal();
+  struct Technology {
+    RadioTechnology technology;
+    bool present;
+    schema::SignalValues::Reader values;
+  };
+  const Technology technologies[] = {
+      {RadioTechnology::kNr5g, signal.hasNr5g(), signal.getNr5g()},
+      {RadioTechnology::kLte, signal.hasLte(), signal.getLte()},
+      {RadioTechnology::kUmts, signal.hasUmts(), signal.getUmts()},
+      {RadioTechnology::kGsm, signal.hasGsm(), signal.getGsm()},
+      {RadioTechnology::kEvdo, signal.hasEvdo(), signal.getEvdo()},
+      {RadioTechnology::kCdma, signal.hasCdma(), signal.getCdma()},
+  };
+  bool any = false;
+  for (const Technology& t : technologies) {
+    if (!t.present || !has_values(t.values)) continue;
+    if (!any) begin_fact(out, "Measured");
+    any = true;
+    append_technology_values(out, t.technology, t.values);
+  }
+  if (any) out.append("</dd>\n");
+}
+
+void append_bearers(std::string& out, schema::Modem::Reader modem) {
+  begin_fact(out, "Bearer");
+  auto bearers = modem.getBearers();
+  if (bearers.size() == 0) {
+    out.append("<span class=\"muted\">none</span></dd>\n");
+    return;
+  }
+  out.append("<ul class=\"items\">");
+  for (auto b : bearers) {
+    out.append("<li>");
+    append_pill(out, b.getConnected() ? "good" : kNeutral, b.getConnected() ? "up" : "down");
+    if (b.getInterface().size() > 0) {
+      append_html(out, text(b.getInterface()));
+    } else {
+      out.append("bearer ");
+      append_html(out, text(b.getIndex()));
+    }
+    if (b.getApn().size() > 0) {
+      out.append(" <span class=\"muted\">APN</span> ");
+      append_html(out, text(b.getApn()));
+    }
+    if (b.hasStats()) {
+      auto stats = b.getStats();
+      const bool traffic = !std::isnan(stats.getRxBytes()) || !std::isnan(stats.getTxBytes());
+      if (b.getConnected() && traffic) {
+        out.append("<div class=\"detail\">&darr; ");
+        append_bytes(out, std::isnan(stats.getRxBytes()) ? 0 : stats.getRxBytes());
+        out.append(" &middot; &uarr; ");
+        append_bytes(out, std::isnan(stats.getTxBytes()) ? 0 : stats.getTxBytes());
+        if (!std::isnan(stats.getDurationSeconds())) {
+          out.append(" &middot; up ");
+          append_duration(out, stats.getDurationSeconds());
+        }
+        out.append("</div>");
+      }
+      if (!std::isnan(stats.getFailedAttempts()) && stats.getFailedAttempts() > 0) {
+        out.append("<div class=\"detail\">");
+        append_decimal(out, stats.getFailedAttempts(), 0);
+        out.append(" of ");
+        append_decimal(out, std::isnan(stats.getAttempts()) ? 0 : stats.getAttempts(), 0);
+        out.append(" attempts failed</div>");
+      }
+    }
+    if (!b.getConnected() &&
+        (b.getConnectionErrorMessage().size() > 0 || b.getConnectionErrorName().size() > 0)) {
+      out.append("<div class=\"detail poor\">");
+      append_html(out, text(b.getConnectionErrorMessage().size() > 0 ? b.getConnectionErrorMessage()
+                                                                     : b.getConnectionErrorName()));
+      out.append("</div>");
+    }
+    out.append("</li>");
+  }
+  out.append("</ul></dd>\n");
+}
+
+// Locks the SIM asks for: a PIN, a PUK… (the modem's UnlockRequired).
+bool is_lock(std::uint32_t lock) {
+  return lock != MM_MODEM_LOCK_NONE && lock != MM_MODEM_LOCK_UNKNOWN;
+}
+
+void append_sims(std::string& out, schema::Modem::Reader modem) {
+  begin_fact(out, "SIM");
+  const std::uint32_t lock = modem.getUnlockRequired();
+  if (modem.getHasModemInterface() && is_lock(lock)) {
+    out.append("<div>");
+    std::string what(mm::name(mm::Enum::kModemLock, lock));
+    what.append(" required");
+    append_pill(out, "poor", what);
+    out.append("</div>");
+  }
+  auto sims = modem.getSims();
+  if (sims.size() == 0) {
+    out.append("<span class=\"muted\">none</span>");
+  } else {
+    out.append("<ul class=\"items\">");
+    for (auto sim : sims) {
+      out.append("<li>");
+      std::string label;
+      if (sim.getSlot() > 0) {
+        label = "slot ";
+        label.append(std::to_string(sim.getSlot()));
+        if (sim.getActive()) label.append(" \xC2\xB7 active");  // U+00B7 middle dot
+      } else {
+        label = sim.getActive() ? "active" : "inactive";
+      }
+      append_pill(out, sim.getActive() ? "good" : kNeutral, label);
+      std::string_view name = text(sim.getOperatorName());
+      if (name.empty()) name = text(sim.getOperatorIdentifier());
+      append_html(out, name);
+      if (sim.getSimType() != MM_SIM_TYPE_UNKNOWN) {
+        out.append(" <span class=\"muted\">");
+        append_html(out, mm::name(mm::Enum::kSimType, sim.getSimType()));
+        out.append("</span>");
+      }
+      out.append("</li>");
+    }
+    out.append("</ul>");
+  }
+  auto retries = modem.getUnlockRetries();
+  if (modem.getHasModemInterface() && retries.size() > 0) {
+    out.append("<div class=\"detail\">Retries left: ");
+    bool first = true;
+    for (auto r : retries) {
+      if (!first) out.append(" &middot; ");
+      first = false;
+      append_html(out, mm::name(mm::Enum::kModemLock, r.getLock()));
+      out.push_back(' ');
+      // The last try of a PIN is worth a warning: one more and the PUK is due.
+      if (r.getRetries() <= 1) {
+        out.append("<span class=\"poor\">");
+        append_number(out, r.getRetries());
+        out.append("</span>");
+      } else {
+        append_number(out, r.getRetries());
+      }
+    }
+    out.append("</div>");
+  }
+  out.append("</dd>\n");
+}
+
+void append_modem(std::string& out, schema::Modem::Reader modem) {
+  const std::string_view id = text(modem.getDeviceId());
   const bool has_modem = modem.getHasModemInterface();
+  out.append("<article class=\"modem\" data-device-id=\"");
+  append_html(out, id);
+  out.append("\">\n<header><div><h3>");
   std::string model(text(modem.getManufacturer()));
   if (!model.empty() && modem.getModel().size() > 0) model.push_back(' ');
   model.append(text(modem.getModel()));
-  append_cell(out, has_modem ? std::string_view(model) : std::string_view());
-  append_cell(out, has_modem ? mm::name(mm::Enum::kModemState, modem.getState()) : "");
-
-  std::string_view operator_name;
-  if (modem.hasThreeGpp()) {
-    auto three_gpp = modem.getThreeGpp();
-    operator_name = text(three_gpp.getOperatorName());
-    if (operator_name.empty()) operator_name = text(three_gpp.getOperatorCode());
+  if (!has_modem || model.empty()) model = "Modem";
+  append_html(out, model);
+  out.append("</h3><p class=\"sub\"><code title=\"");
+  append_html(out, id);
+  out.append("\">");
+  append_html(out, id.substr(0, std::min(id.size(), kShortDeviceId)));
+  out.append("</code>");
+  if (has_modem && modem.getPrimaryPort().size() > 0) {
+    out.append(" &middot; ");
+    append_html(out, text(modem.getPrimaryPort()));
   }
-  append_cell(out, operator_name);
-
-  append_cell(out, has_modem ? mm::mask_name(mm::Enum::kModemAccessTechnology,
-                                             modem.getAccessTechnologies())
-                             : std::string());
-
-  std::string quality;
+  if (has_modem && modem.getRevision().size() > 0) {
+    out.append(" &middot; ");
+    append_html(out, text(modem.getRevision()));
+  }
+  out.append("</p></div>");
   if (has_modem) {
-    append_number(quality, modem.getSignalQualityPercent());
-    quality.append(" %");
+    append_pill(out, state_level(modem.getState()),
+                mm::name(mm::Enum::kModemState, modem.getState()));
+  } else {
+    append_pill(out, kNeutral, "unreadable");
   }
-  append_cell(out, quality);
-  append_cell(out, bearer_summary(modem));
-  out.append("</tr>\n");
+  out.append("</header>\n<dl>\n");
+
+  if (has_modem && modem.getState() == MM_MODEM_STATE_FAILED) {
+    begin_fact(out, "Failed");
+    append_span(out, "poor",
+                mm::name(mm::Enum::kModemStateFailedReason, modem.getStateFailedReason()));
+    out.append("</dd>\n");
+  }
+  if (has_modem && modem.getPowerState() != MM_MODEM_POWER_STATE_ON &&
+      modem.getPowerState() != MM_MODEM_POWER_STATE_UNKNOWN) {
+    begin_fact(out, "Power");
+    append_span(out, "fair", mm::name(mm::Enum::kModemPowerState, modem.getPowerState()));
+    out.append("</dd>\n");
+  }
+
+  begin_fact(out, "Operator");
+  if (modem.hasThreeGpp() && (modem.getThreeGpp().getOperatorName().size() > 0 ||
+                              modem.getThreeGpp().getOperatorCode().size() > 0)) {
+    auto three_gpp = modem.getThreeGpp();
+    if (three_gpp.getOperatorName().size() > 0) {
+      append_html(out, text(three_gpp.getOperatorName()));
+      if (three_gpp.getOperatorCode().size() > 0) out.push_back(' ');
+    }
+    if (three_gpp.getOperatorCode().size() > 0) {
+      out.append("<span class=\"muted\">");
+      append_html(out, text(three_gpp.getOperatorCode()));
+      out.append("</span>");
+    }
+  } else {
+    append_missing(out);
+  }
+  out.append("</dd>\n");
+
+  if (modem.hasThreeGpp()) {
+    const std::uint32_t registration = modem.getThreeGpp().getRegistrationState();
+    begin_fact(out, "Registration");
+    append_span(out, registration_level(registration),
+                mm::name(mm::Enum::kModem3gppRegistrationState, registration));
+    out.append("</dd>\n");
+  }
+
+  if (has_modem) {
+    begin_fact(out, "Technology");
+    const std::uint32_t technologies = modem.getAccessTechnologies();
+    if (technologies == MM_MODEM_ACCESS_TECHNOLOGY_UNKNOWN) {
+      append_missing(out);
+    } else {
+      std::string names;
+      mm::append_mask_name(names, mm::Enum::kModemAccessTechnology, technologies);
+      append_html(out, names);
+    }
+    out.append("</dd>\n");
+    begin_fact(out, "Signal");
+    append_quality(out, modem);
+    out.append("</dd>\n");
+  }
+  append_signal_values(out, modem);
+  append_bearers(out, modem);
+  append_sims(out, modem);
+  out.append("</dl>\n</article>\n");
 }
 
-void append_modem_table(std::string& out, schema::Snapshot::Reader snapshot) {
-  auto manager = snapshot.getManager();
-  out.append("<p>ModemManager: ");
-  if (!manager.getPresent()) {
-    out.append("<span class=\"bad\">not running</span></p>\n");
+void append_modems(std::string& out, schema::Snapshot::Reader snapshot) {
+  out.append("<h2>Modems</h2>\n");
+  if (!snapshot.getManager().getPresent()) {
+    out.append(
+        "<p class=\"alert\">ModemManager is not running: there is no modem to show until it "
+        "starts.</p>\n");
     return;
   }
-  out.append("running, version ");
-  append_html(out, text(manager.getVersion()));
-  out.append(".</p>\n");
-
   std::vector<schema::Modem::Reader> modems;
+  modems.reserve(snapshot.getModems().size());
   for (auto modem : snapshot.getModems()) modems.push_back(modem);
+  // The collector sorts them already; a page must not depend on a peer's care.
   std::stable_sort(modems.begin(), modems.end(),
                    [](schema::Modem::Reader a, schema::Modem::Reader b) {
                      return text(a.getDeviceId()) < text(b.getDeviceId());
                    });
   if (modems.empty()) {
-    out.append("<p>No modem.</p>\n");
+    out.append("<p class=\"empty\">No modem.</p>\n");
     return;
   }
-  out.append(
-      "<table>\n<tr><th>Device</th><th>Model</th><th>State</th><th>Operator</th>"
-      "<th>Technology</th><th>Signal</th><th>Bearer</th></tr>\n");
-  for (auto modem : modems) append_modem_row(out, modem);
-  out.append("</table>\n");
+  out.append("<div class=\"modems\">\n");
+  for (auto modem : modems) append_modem(out, modem);
+  out.append("</div>\n");
 }
 
 bool keeps_in_url_path(char c) {
@@ -166,7 +665,49 @@ bool keeps_in_url_path(char c) {
   return std::string_view("-._~!$&'()*+,;=:@/").find(c) != std::string_view::npos;
 }
 
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 }  // namespace
+
+std::string csp_sha256_source(std::string_view sha256_hex) {
+  if (sha256_hex.size() != 64) return {};
+  unsigned char digest[32];
+  for (std::size_t i = 0; i < 32; ++i) {
+    const int high = hex_digit(sha256_hex[2 * i]);
+    const int low = hex_digit(sha256_hex[2 * i + 1]);
+    if (high < 0 || low < 0) return {};
+    digest[i] = static_cast<unsigned char>(high << 4 | low);
+  }
+  constexpr std::string_view kBase64 =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string source = "'sha256-";
+  for (std::size_t i = 0; i < 32; i += 3) {
+    const unsigned b0 = digest[i];
+    const unsigned b1 = i + 1 < 32 ? digest[i + 1] : 0;
+    const unsigned b2 = i + 2 < 32 ? digest[i + 2] : 0;
+    source.push_back(kBase64[b0 >> 2]);
+    source.push_back(kBase64[(b0 & 3) << 4 | b1 >> 4]);
+    source.push_back(i + 1 < 32 ? kBase64[(b1 & 15) << 2 | b2 >> 6] : '=');
+    source.push_back(i + 2 < 32 ? kBase64[b2 & 63] : '=');
+  }
+  source.push_back('\'');
+  return source;
+}
+
+std::string_view landing_page_style_hash() {
+  static const std::string source = csp_sha256_source(landing_page_style::kSha256Hex);
+  return source;
+}
+
+std::string_view landing_page_content_security_policy() {
+  static const std::string policy = policy_without_frame_ancestors() + "; frame-ancestors 'none'";
+  return policy;
+}
 
 std::string relative_link(std::string_view page_path, std::string_view target_path) {
   // The page's directory is everything up to its last '/'; one "../" per
@@ -200,33 +741,64 @@ std::string relative_link(std::string_view page_path, std::string_view target_pa
 std::string render_landing_page(std::optional<schema::Snapshot::Reader> snapshot,
                                 const LandingInfo& info) {
   std::string out;
-  out.reserve(4096 + (snapshot ? snapshot->getModems().size() * 512 : 0));
-  out.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>");
+  out.reserve(landing_page_style::kCss.size() + 2048 +
+              (snapshot ? snapshot->getModems().size() * 2560 : 0));
+  out.append(
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+      "<meta name=\"color-scheme\" content=\"light dark\">\n"
+      // Also a <meta> policy, so the page is as strict when served through a
+      // proxy that drops the header.
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"");
+  out.append(meta_policy());
+  out.append("\">\n<title>");
   append_html(out, info.program);
   out.append("</title>\n<style>");
-  out.append(kStyle);
-  out.append("</style>\n</head>\n<body>\n<h1>");
+  out.append(landing_page_style::kCss);
+  out.append("</style>\n</head>\n<body>\n<header class=\"top\"><div class=\"wrap\"><h1>");
   append_html(out, info.program);
-  out.append("</h1>\n<p>Prometheus exporter for ModemManager. Version ");
-  append_html(out, info.version);
-  if (!info.revision.empty()) {
-    out.append(" (revision ");
-    append_html(out, info.revision);
-    out.push_back(')');
-  }
-  out.append(".</p>\n<ul>\n<li><a href=\"");
-  append_html(out, relative_link(info.page_path, info.metrics_path));
-  out.append("\">Metrics</a></li>\n<li><a href=\"");
-  append_html(out, relative_link(info.page_path, info.health_path));
-  out.append("\">Health</a></li>\n</ul>\n");
+  out.append("<small>ModemManager exporter</small></h1>\n<nav><a href=\"");
+  const std::string metrics_link = relative_link(info.page_path, info.metrics_path);
+  const std::string health_link = relative_link(info.page_path, info.health_path);
+  append_html(out, metrics_link);
+  out.append("\">Metrics</a><a href=\"");
+  append_html(out, health_link);
+  out.append("\">Health</a></nav></div></header>\n<main class=\"wrap\">\n");
+
+  append_health(out, snapshot, info);
   if (snapshot) {
-    append_modem_table(out, *snapshot);
+    append_modems(out, *snapshot);
   } else {
     out.append(
-        "<p class=\"bad\">Collector not connected: no modem data is served until it "
-        "reconnects.</p>\n");
+        "<p class=\"alert\">Collector not connected: no modem data is served until it "
+        "reconnects.");
+    if (!info.collector_problem.empty()) {
+      out.append("<br><span class=\"detail\">");
+      append_html(out, info.collector_problem);
+      out.append("</span>");
+    }
+    out.append("</p>\n");
   }
-  out.append("</body>\n</html>\n");
+
+  out.append("</main>\n<footer><div class=\"wrap\">");
+  append_html(out, info.program);
+  out.append(" <span class=\"version\">");
+  append_html(out, info.version);
+  out.append("</span>");
+  if (!info.revision.empty()) {
+    out.append(" <span class=\"muted\">(revision ");
+    append_html(out, info.revision);
+    out.append(")</span>");
+  }
+  out.append(" &middot; <a href=\"");
+  append_html(out, metrics_link);
+  out.append("\">");
+  append_html(out, info.metrics_path);
+  out.append("</a><a href=\"");
+  append_html(out, health_link);
+  out.append("\">");
+  append_html(out, info.health_path);
+  out.append("</a></div></footer>\n</body>\n</html>\n");
   return out;
 }
 

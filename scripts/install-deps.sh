@@ -26,6 +26,8 @@ packages=(
   # systemd-nspawn, to run the units under a real PID 1; CPack's
   # dpkg-shlibdeps and file; man for the Documentation= check; setpriv
   systemd systemd-container dpkg-dev file man-db util-linux
+  # the landing page in a headless browser (tests/e2e/test_landing_page.py)
+  chromium
   # benchmarks (bench/run.sh; its smoke mode runs in CI)
   wrk nginx-light gnuplot-nox
 )
