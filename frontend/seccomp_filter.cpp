@@ -211,6 +211,9 @@ void add_rules(FilterBuilder& f, const SyscallFilterOptions& options) {
   // debugger, the cgroup freezer) interrupted is resumed by the kernel
   // through this.
   f.allow(SYSCALL(restart_syscall));
+  // OpenSSL's random generator (TLS handshakes) reseeds from the kernel:
+  // hourly, and at once in a forked child. It reads entropy, nothing else.
+  f.allow(SYSCALL(getrandom));
   // process_max_fds: getrlimit() of this process; never setting one.
   f.allow(SYSCALL(prlimit64), "own limits, read only", {arg_equals(0, 0), arg_equals(2, 0)});
 

@@ -13,6 +13,8 @@ packages=(
   libsystemd-dev
   zlib1g-dev
   doctest-dev
+  # --web.config.file: YAML, and bcrypt through libxcrypt's crypt_rn
+  libyaml-cpp-dev libcrypt-dev
   # fuzzing (libFuzzer)
   clang libclang-rt-14-dev
   # tests and demo
@@ -21,6 +23,8 @@ packages=(
   modemmanager modemmanager-dev
   prometheus
   curl python3-prometheus-client python3-yaml
+  # bcrypt hashes for basic auth configs (htpasswd -nBC), as docs/TLS.md shows
+  apache2-utils
   # systemd units and the Debian package (tests/e2e/test_systemd.py):
   # systemd-analyze, systemd-socket-activate, -sysusers and -tmpfiles;
   # systemd-nspawn, to run the units under a real PID 1; CPack's
