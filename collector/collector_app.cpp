@@ -19,6 +19,7 @@
 #include "snapshot.capnp.h"
 #include "snapshot_builder.h"
 #include "sockets.h"
+#include "web_security.h"
 
 namespace mmx {
 namespace {
@@ -156,12 +157,28 @@ void CollectorApp::handle_signals() {
       case SIGHUP:
         log_info("SIGHUP: resyncing with ModemManager");
         if (client_) client_->resync();
+        if (supervisor_) reload_frontend();
         break;
       default:
         log_info("shutting down", {{"signal", ::strsignal(static_cast<int>(info.ssi_signo))}});
         loop_.stop();
     }
   }
+}
+
+void CollectorApp::reload_frontend() {
+  if (!config_.web_config_file.empty()) {
+    std::string error;
+    if (!load_web_security(config_.web_config_file, config_.web_route, error)) {
+      log_error(
+          "not restarting the frontend: --web.config.file is invalid; the running "
+          "frontend keeps what it read",
+          {{"err", error}});
+      return;
+    }
+  }
+  log_info("SIGHUP: restarting the frontend, which reads its configuration again");
+  supervisor_->restart();
 }
 
 void CollectorApp::connect_bus() {
@@ -261,6 +278,17 @@ int CollectorApp::run() {
                                                                                : "info"),
         "--frontend-user=" + frontend_user->name,
         "--sandbox-mode=" + std::string(sandbox_mode_name(config_.sandbox_mode))};
+    if (!config_.web_config_file.empty()) {
+      frontend.extra_args.push_back("--web.config.file=" + config_.web_config_file);
+    }
+    if (!config_.web_route.external_url.empty()) {
+      frontend.extra_args.push_back("--web.external-url=" + config_.web_route.external_url);
+    }
+    if (!config_.external_url.empty() || !config_.route_prefix.empty()) {
+      // "/" and not "": an empty prefix would mean "the external URL's path".
+      const std::string& prefix = config_.web_route.route_prefix;
+      frontend.extra_args.push_back("--web.route-prefix=" + (prefix.empty() ? "/" : prefix));
+    }
     supervisor_ =
         std::make_unique<FrontendSupervisor>(loop_, publisher_, frontend, std::move(listen_fds));
     std::string error;

@@ -39,6 +39,9 @@ class CollectorApp {
   void schedule_heartbeat();
   void schedule_resync();
   void handle_signals();
+  // SIGHUP in one-command mode: a new frontend, which reads
+  // --web.config.file again, once the file is checked.
+  void reload_frontend();
   void connect_bus();
   void bus_lost();
   // One line for systemctl status: ModemManager, modems, frontends.

@@ -16,6 +16,16 @@ std::optional<std::string> parse_collector_flags(int argc, const char* const* ar
                     "Address to serve metrics on: host:port, :port or unix:/path. Repeatable.");
   flags.add_string({"web.telemetry-path", "metrics-path"}, &config.telemetry_path,
                    "Path under which to expose metrics.");
+  flags.add_string({"web.config.file"}, &config.web_config_file,
+                   "Path of a Prometheus exporter-toolkit web config file: TLS, basic auth, "
+                   "response headers. Read at start-up and on SIGHUP, which restarts the "
+                   "frontend with it; empty: plain HTTP, no auth.");
+  flags.add_string({"web.external-url"}, &config.external_url,
+                   "The URL users reach the exporter at, e.g. behind a reverse proxy "
+                   "(https://host/mm/); its path is the default of --web.route-prefix.");
+  flags.add_string({"web.route-prefix"}, &config.route_prefix,
+                   "Path prefix of every route served (default: the path of "
+                   "--web.external-url, else /).");
   flags.add_duration({"signal-rate"}, &config.signal_rate,
                      "Refresh rate asked of each modem's extended signal measurements "
                      "(Signal.Setup); 0 leaves it alone.");
@@ -78,6 +88,13 @@ std::optional<std::string> parse_collector_flags(int argc, const char* const* ar
     return "flag --signal-rate: must be 0 or at least 1s (ModemManager counts in seconds)";
   }
   if (config.listen_addresses.empty()) return "flag --web.listen-address: needs an address";
+  auto route = resolve_web_route(config.external_url, config.route_prefix, error);
+  if (!route) return "flag " + error;
+  config.web_route = std::move(*route);
+  if (!config.web_config_file.empty() && !config.collector_socket.empty()) {
+    return "flag --web.config.file: give it to mm-exporter-frontend; with --collector-socket "
+           "this process serves no HTTP";
+  }
   return std::nullopt;
 }
 

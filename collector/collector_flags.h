@@ -9,12 +9,19 @@
 #include "frontend_privileges.h"
 #include "log.h"
 #include "redaction.h"
+#include "web_route.h"
 
 namespace mmx {
 
 struct CollectorConfig {
   std::vector<std::string> listen_addresses = {":9539"};
   std::string telemetry_path = "/metrics";
+  // Passed to the frontend. The config file is made absolute and checked at
+  // start-up and before every reload (SIGHUP).
+  std::string web_config_file;
+  std::string external_url;
+  std::string route_prefix;
+  WebRoute web_route;  // the two above, checked and normalised
   Duration signal_rate = std::chrono::seconds(5);
   Duration refresh_interval = std::chrono::seconds(30);
   Duration dbus_timeout = std::chrono::seconds(5);

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -29,6 +30,9 @@ constexpr std::chrono::seconds kHealthyUptime{10};
 constexpr int kMaxFastCrashes = 5;
 // First descriptor number the frontend receives: 3 = collector, 4.. = HTTP.
 constexpr int kFirstChildFd = 3;
+// A replaced frontend finishes its requests within 2 s of SIGTERM; one that
+// has not exited after this long gets SIGKILL.
+constexpr std::chrono::seconds kRetireGrace{5};
 
 std::string describe_exit(int status) {
   if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
@@ -116,6 +120,12 @@ bool FrontendSupervisor::reap() {
     int status = 0;
     const pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) break;
+    if (auto it = std::find(retiring_.begin(), retiring_.end(), pid); it != retiring_.end()) {
+      retiring_.erase(it);
+      log_info("replaced frontend exited",
+               {{"pid", std::to_string(pid)}, {"status", describe_exit(status)}});
+      continue;
+    }
     if (pid != pid_) continue;
     pid_ = -1;
     if (stopping_) continue;
@@ -156,22 +166,44 @@ void FrontendSupervisor::schedule_restart() {
   backoff_ = std::min(backoff_ * 2, kMaxBackoff);
 }
 
+void FrontendSupervisor::restart() {
+  if (stopping_) return;
+  const pid_t old = pid_;
+  std::string error;
+  if (!spawn(error)) {
+    log_error("cannot start a new frontend; keeping the running one", {{"err", error}});
+    if (old <= 0) schedule_restart();
+    return;
+  }
+  if (old <= 0) return;
+  retiring_.push_back(old);
+  ::kill(old, SIGTERM);
+  log_info("replacing frontend", {{"old_pid", std::to_string(old)}, {"pid", std::to_string(pid_)}});
+  loop_.schedule_after(kRetireGrace, [this, old] {
+    // Still listed means not reaped yet, so the pid is still that process.
+    if (std::find(retiring_.begin(), retiring_.end(), old) != retiring_.end()) {
+      log_warn("replaced frontend still running; killing it", {{"pid", std::to_string(old)}});
+      ::kill(old, SIGKILL);
+    }
+  });
+}
+
 void FrontendSupervisor::stop(std::chrono::milliseconds grace) {
   stopping_ = true;
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + grace;
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return;
-    }
-    ::usleep(10'000);
-  }
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, nullptr, 0);
+  std::vector<pid_t> pids = retiring_;
+  retiring_.clear();
+  if (pid_ > 0) pids.push_back(pid_);
   pid_ = -1;
+  for (pid_t pid : pids) ::kill(pid, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (!pids.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::erase_if(pids, [](pid_t pid) { return ::waitpid(pid, nullptr, WNOHANG) == pid; });
+    if (!pids.empty()) ::usleep(10'000);
+  }
+  for (pid_t pid : pids) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
 }
 
 }  // namespace mmx

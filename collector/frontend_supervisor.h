@@ -41,7 +41,13 @@ class FrontendSupervisor {
   // Call on SIGCHLD. Returns false when the supervisor gave up (too many
   // fast crashes): the collector should then exit with an error.
   bool reap();
-  // SIGTERM to the frontend, then SIGKILL after `grace`.
+  // Starts a new frontend, then sends the running one SIGTERM: the new one
+  // reads its configuration (--web.config.file) again. The listening
+  // sockets stay open throughout, so no connection is refused. When the new
+  // one cannot be started the running one is kept.
+  void restart();
+  // SIGTERM to the frontend (and to one being replaced), then SIGKILL after
+  // `grace`.
   void stop(std::chrono::milliseconds grace);
   pid_t pid() const { return pid_; }
 
@@ -54,6 +60,8 @@ class FrontendSupervisor {
   FrontendOptions options_;
   std::vector<UniqueFd> listen_fds_;
   pid_t pid_ = -1;
+  // Frontends replaced by restart() that have not exited yet.
+  std::vector<pid_t> retiring_;
   std::chrono::steady_clock::time_point started_at_;
   std::chrono::milliseconds backoff_{100};
   int fast_crashes_ = 0;

@@ -2,12 +2,14 @@
 // the sandboxed frontend.
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "build_info.h"
 #include "collector_app.h"
 #include "collector_flags.h"
 #include "log.h"
+#include "web_security.h"
 
 int main(int argc, char** argv) {
   mmx::CollectorConfig config;
@@ -23,6 +25,17 @@ int main(int argc, char** argv) {
   if (config.show_version) {
     std::cout << mmx::version_text("mm-exporter");
     return 0;
+  }
+  if (!config.web_config_file.empty()) {
+    // Absolute, so the frontend and every reload read the same file.
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(config.web_config_file, ec);
+    if (!ec) config.web_config_file = absolute.string();
+    std::string error;
+    if (!mmx::load_web_security(config.web_config_file, config.web_route, error)) {
+      std::fprintf(stderr, "mm-exporter: --web.config.file: %s\n", error.c_str());
+      return 2;
+    }
   }
   mmx::set_log_component("collector");
   mmx::set_log_level(config.log_level);

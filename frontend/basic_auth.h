@@ -62,7 +62,8 @@ class BasicAuth {
   // `users`: name and bcrypt hash, each checked by bcrypt_hash_problem().
   // Draws the cache's key from OpenSSL's random generator: construct before
   // the sandbox.
-  explicit BasicAuth(std::vector<std::pair<std::string, std::string>> users, Limits limits = kDefaultLimits);
+  explicit BasicAuth(std::vector<std::pair<std::string, std::string>> users,
+                     Limits limits = kDefaultLimits);
   BasicAuth(const BasicAuth&) = delete;
   BasicAuth& operator=(const BasicAuth&) = delete;
 

@@ -127,6 +127,17 @@ FlagOutcome parse_frontend_flags(int argc, const char* const* argv) {
         return std::string();
       },
       "path under which to expose metrics");
+  flags.add_string({"web.config.file"}, &config.web_config_file,
+                   "path of a Prometheus exporter-toolkit web config file: TLS, basic auth, "
+                   "response headers (read at start-up; empty: plain HTTP, no auth)");
+  std::string external_url;
+  std::string route_prefix;
+  flags.add_string({"web.external-url"}, &external_url,
+                   "the URL users reach the exporter at, e.g. behind a reverse proxy "
+                   "(https://host/mm/); its path is the default of --web.route-prefix");
+  flags.add_string({"web.route-prefix"}, &route_prefix,
+                   "path prefix of every route served (default: the path of "
+                   "--web.external-url, else /)");
   flags.add_uint({"web.max-requests"}, &config.max_requests, 0, 1'000'000,
                  "maximum number of parallel scrape requests, 0 for no limit; more get 503");
   flags.add_custom(
@@ -174,6 +185,16 @@ FlagOutcome parse_frontend_flags(int argc, const char* const* argv) {
     outcome.action = FlagOutcome::Action::kVersion;
     outcome.message = version_text(kFrontendProgram);
     return outcome;
+  }
+  {
+    std::string error;
+    auto route = resolve_web_route(external_url, route_prefix, error);
+    if (!route) {
+      outcome.action = FlagOutcome::Action::kError;
+      outcome.message = "flag " + error;
+      return outcome;
+    }
+    config.web_route = std::move(*route);
   }
   if (collector_fd_given == !config.collector_socket.empty()) {
     outcome.action = FlagOutcome::Action::kError;

@@ -9,6 +9,7 @@
 #include "frontend_privileges.h"
 #include "log.h"
 #include "sockets.h"
+#include "web_route.h"
 
 namespace mmx {
 
@@ -22,6 +23,11 @@ struct FrontendConfig {
   bool systemd_socket = false;                  // --web.systemd-socket
 
   std::string telemetry_path = "/metrics";
+  // --web.config.file: TLS, basic auth and headers (web_security.h); "" for
+  // none. Read by main() before the sandbox.
+  std::string web_config_file;
+  // --web.external-url and --web.route-prefix, checked and normalised.
+  WebRoute web_route;
   unsigned max_requests = 40;  // 0: unlimited
   LogLevel log_level = LogLevel::kInfo;
 

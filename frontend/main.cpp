@@ -27,6 +27,7 @@
 #include "snapshot_receiver.h"
 #include "sockets.h"
 #include "unique_fd.h"
+#include "web_security.h"
 
 namespace mmx {
 namespace {
@@ -68,6 +69,20 @@ bool take_systemd_sockets(std::vector<UniqueFd>& out, std::string& error) {
 
 int run(const FrontendConfig& config) {
   set_log_level(config.log_level);
+
+  // Every file it names is read now: nothing can be opened in the sandbox.
+  std::string web_error;
+  const std::shared_ptr<const WebSecurity> security =
+      load_web_security(config.web_config_file, config.web_route, web_error);
+  if (!security) return usage_error("--web.config.file: " + web_error);
+  for (const std::string& note : security->notes) log_info("Web config", {{"note", note}});
+  if (!config.web_config_file.empty()) {
+    log_info("Web config loaded",
+             {{"file", config.web_config_file},
+              {"tls", security->tls ? "on" : "off"},
+              {"basic_auth_users",
+               std::to_string(security->basic_auth ? security->basic_auth->user_count() : 0)}});
+  }
 
   // Every thread started from here on inherits this mask, so the signals
   // reach only the sigwait() below.

@@ -12,10 +12,10 @@ seconds="${1:-60}"
 case "$seconds" in ''|*[!0-9]*) echo "fuzz.sh: seconds must be a number" >&2; exit 2 ;; esac
 
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DMMX_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target fuzz_snapshot fuzz_flags fuzz_http
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_snapshot fuzz_flags fuzz_http fuzz_web_config
 
 status=0
-for target in snapshot flags http; do
+for target in snapshot flags http web_config; do
   work="build-fuzz/corpus-$target"
   mkdir -p "$work"
   echo "== fuzz_$target for ${seconds}s"
