@@ -1,6 +1,7 @@
 // Time to render one snapshot of N typical modems into the text exposition,
 // the work the frontend does once per change (never per scrape), and the
-// size of the result, plain and gzipped.
+// size of the result, plain and gzipped; and the landing page, which is
+// rendered at every request for it.
 //
 //   render-bench N [iterations]
 //
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "exposition.h"
+#include "landing_page.h"
 #include "snapshot_fixtures.h"
 
 namespace {
@@ -67,10 +69,23 @@ int main(int argc, char** argv) {
             .count());
   }
   std::sort(gzip_micros.begin(), gzip_micros.end());
+  mmx::LandingInfo info;
+  info.version = "0.0.0";
+  std::string page;
+  std::vector<double> page_micros;
+  for (int i = 0; i < iterations; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    page = mmx::render_landing_page(reader, info);
+    page_micros.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+            .count());
+  }
+  std::sort(page_micros.begin(), page_micros.end());
   std::printf(
       "{\"modems\": %zu, \"render_us_median\": %.1f, \"render_us_min\": %.1f, "
-      "\"gzip_us_median\": %.1f, \"body_bytes\": %zu, \"gzip_bytes\": %zu}\n",
+      "\"gzip_us_median\": %.1f, \"body_bytes\": %zu, \"gzip_bytes\": %zu, "
+      "\"landing_us_median\": %.1f, \"landing_bytes\": %zu}\n",
       modems, micros[micros.size() / 2], micros.front(), gzip_micros[gzip_micros.size() / 2],
-      text.size(), compressed);
+      text.size(), compressed, page_micros[page_micros.size() / 2], page.size());
   return 0;
 }

@@ -365,11 +365,12 @@ bool has_values(schema::SignalValues::Reader values) {
   return false;
 }
 
+// One row per technology, named in the label column, so the values get the
+// card's full width to wrap in.
 void append_technology_values(std::string& out, RadioTechnology technology,
                               schema::SignalValues::Reader values) {
-  out.append("<div class=\"tech\"><span>");
-  out.append(technology_name(technology));
-  out.append("</span><ul>");
+  begin_fact(out, technology_name(technology));
+  out.append("<ul class=\"vals\">");
   for (const MeasureField& field : kMeasures) {
     const double value = (values.*field.get)();
     if (std::isnan(value)) continue;
@@ -390,7 +391,7 @@ void append_technology_values(std::string& out, RadioTechnology technology,
     out.append(measure_unit(field.measure));
     out.append("</li>");
   }
-  out.append("</ul></div>");
+  out.append("</ul></dd>\n");
 }
 
 // Newest technology first: on a 5G NSA modem the NR values matter most.
@@ -410,14 +411,9 @@ void append_signal_values(std::string& out, schema::Modem::Reader modem) {
       {RadioTechnology::kEvdo, signal.hasEvdo(), signal.getEvdo()},
       {RadioTechnology::kCdma, signal.hasCdma(), signal.getCdma()},
   };
-  bool any = false;
   for (const Technology& t : technologies) {
-    if (!t.present || !has_values(t.values)) continue;
-    if (!any) begin_fact(out, "Measured");
-    any = true;
-    append_technology_values(out, t.technology, t.values);
+    if (t.present && has_values(t.values)) append_technology_values(out, t.technology, t.values);
   }
-  if (any) out.append("</dd>\n");
 }
 
 void append_bearers(std::string& out, schema::Modem::Reader modem) {
