@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "dbus_value.h"
 #include "log.h"
 #include "mm_dbus.h"
 
@@ -306,12 +307,14 @@ void ModemManagerClient::poll_location(const std::string& modem_path,
   auto location = object.find(mm::kLocation);
   if (location == object.end()) return;
   const PropertyMap& p = location->second;
-  const auto enabled = p.count("Enabled") ? p.at("Enabled").get<std::uint32_t>() : 0u;
-  const bool signals = p.count("SignalsLocation") && p.at("SignalsLocation").get<bool>();
+  const auto* enabled_sources = find_property<std::uint32_t>(&p, "Enabled");
+  const auto enabled = enabled_sources != nullptr ? *enabled_sources : 0u;
+  const auto* signals_location = find_property<bool>(&p, "SignalsLocation");
+  const bool signals = signals_location != nullptr && *signals_location;
   auto modem = object.find(mm::kModem);
-  const std::int32_t state = modem != object.end() && modem->second.count("State")
-                                 ? modem->second.at("State").get<std::int32_t>()
-                                 : 0;
+  const auto* modem_state =
+      modem != object.end() ? find_property<std::int32_t>(&modem->second, "State") : nullptr;
+  const std::int32_t state = modem_state != nullptr ? *modem_state : 0;
   // ModemManager answers GetLocation only for an enabled modem (WrongState
   // otherwise, e.g. while disabling with its sources still enabled).
   if ((enabled & kPositionSources) == 0 || signals || state < mm::kModemStateEnabled) {
@@ -321,9 +324,7 @@ void ModemManagerClient::poll_location(const std::string& modem_path,
   call(
       modem_path, mm::kLocation, "GetLocation", nullptr,
       [this, modem_path, round](sdbus::MethodReply& reply) {
-        LocationMap location_map;
-        reply >> location_map;
-        model_.set_location(modem_path, std::move(location_map));
+        model_.set_location(modem_path, read_uint_dict(reply));
         notify_changed();
       },
       [this, modem_path, round](const sdbus::Error& e) {
@@ -351,12 +352,14 @@ void ModemManagerClient::setup_signal(const std::string& modem_path, std::shared
   const std::uint32_t rate = static_cast<std::uint32_t>(std::max<std::int64_t>(
       1, std::chrono::duration_cast<std::chrono::seconds>(options_.signal_rate).count()));
   const auto& sp = signal->second;
-  const std::uint32_t current = sp.count("Rate") ? sp.at("Rate").get<std::uint32_t>() : 0u;
+  const auto* current_rate = find_property<std::uint32_t>(&sp, "Rate");
+  const std::uint32_t current = current_rate != nullptr ? *current_rate : 0u;
   if (signal_setup_done_.count(modem_path) && current == rate) return;
   if (signal_setup_pending_.count(modem_path)) return;
   // ModemManager only measures extended signal on an enabled modem.
   const auto& mp = modem->second;
-  const std::int32_t state = mp.count("State") ? mp.at("State").get<std::int32_t>() : 0;
+  const auto* modem_state = find_property<std::int32_t>(&mp, "State");
+  const std::int32_t state = modem_state != nullptr ? *modem_state : 0;
   if (state < mm::kModemStateEnabled) return;
   signal_setup_pending_.insert(modem_path);
   call(

@@ -1,5 +1,7 @@
 #include "modem_model.h"
 
+#include <algorithm>
+
 #include "mm_dbus.h"
 #include "property_schema.h"
 
@@ -26,43 +28,32 @@ void ModemModel::set_manager_version(std::string version) {
 namespace {
 
 // Within the bounds of property_schema.h. Types were checked before.
-bool within_bounds(const sdbus::Variant& value) {
-  const std::string type = value.peekValueType();
-  if (type == "s") return value.get<std::string>().size() <= kMaxStringBytes;
-  if (type == "as") {
-    auto list = value.get<std::vector<std::string>>();
-    if (list.size() > kMaxListElements) return false;
-    for (const auto& s : list) {
-      if (s.size() > kMaxStringBytes) return false;
-    }
-    return true;
+bool within_bounds(const Value& value) {
+  auto short_enough = [](const std::string& s) { return s.size() <= kMaxStringBytes; };
+  if (auto* s = value.get_if<std::string>()) return short_enough(*s);
+  if (auto* list = value.get_if<std::vector<std::string>>()) {
+    return list->size() <= kMaxListElements &&
+           std::all_of(list->begin(), list->end(), short_enough);
   }
-  if (type == "ao") return value.get<std::vector<sdbus::ObjectPath>>().size() <= kMaxListElements;
-  if (type == "au") return value.get<std::vector<std::uint32_t>>().size() <= kMaxListElements;
-  if (type == "a(su)") {
-    auto list = value.get<std::vector<sdbus::Struct<std::string, std::uint32_t>>>();
-    if (list.size() > kMaxListElements) return false;
-    for (const auto& port : list) {
-      if (std::get<0>(port).size() > kMaxStringBytes) return false;
-    }
-    return true;
+  if (auto* list = value.get_if<std::vector<ObjectPath>>()) return list->size() <= kMaxListElements;
+  if (auto* list = value.get_if<std::vector<std::uint32_t>>()) {
+    return list->size() <= kMaxListElements;
   }
-  if (type == "a{uu}")
-    return value.get<std::map<std::uint32_t, std::uint32_t>>().size() <= kMaxListElements;
-  if (type == "a{sv}") {
-    auto dict = value.get<std::map<std::string, sdbus::Variant>>();
-    if (dict.size() > kMaxListElements) return false;
-    for (const auto& [key, inner] : dict) {
-      if (inner.peekValueType() == "s" && inner.get<std::string>().size() > kMaxStringBytes) {
-        return false;
-      }
-    }
-    return true;
+  if (auto* ports = value.get_if<Value::Ports>()) {
+    return ports->size() <= kMaxListElements &&
+           std::all_of(ports->begin(), ports->end(),
+                       [&](const auto& port) { return short_enough(port.first); });
   }
-  if (type == "(ss)") {
-    auto pair = value.get<sdbus::Struct<std::string, std::string>>();
-    return std::get<0>(pair).size() <= kMaxStringBytes &&
-           std::get<1>(pair).size() <= kMaxStringBytes;
+  if (auto* map = value.get_if<Value::UintMap>()) return map->size() <= kMaxListElements;
+  if (auto* dict = value.get_if<Value::Dict>()) {
+    return dict->size() <= kMaxListElements &&
+           std::all_of(dict->begin(), dict->end(), [&](const auto& entry) {
+             auto* inner = entry.second.template get_if<std::string>();
+             return inner == nullptr || short_enough(*inner);
+           });
+  }
+  if (auto* pair = value.get_if<StringPair>()) {
+    return short_enough(pair->first) && short_enough(pair->second);
   }
   return true;
 }
@@ -71,7 +62,7 @@ bool within_bounds(const sdbus::Variant& value) {
 
 PropertyMap ModemModel::filter(const std::string& interface, PropertyMap properties) {
   for (auto it = properties.begin(); it != properties.end();) {
-    switch (check_property(interface, it->first, it->second.peekValueType())) {
+    switch (check_property(interface, it->first, it->second.signature())) {
       case PropertyCheck::kKeep:
         if (within_bounds(it->second)) {
           ++it;
@@ -181,12 +172,10 @@ std::set<std::string> ModemModel::referenced_linked_paths() const {
     auto modem = interfaces.find(mm::kModem);
     if (modem == interfaces.end()) continue;
     const PropertyMap& p = modem->second;
-    if (auto sim = p.find("Sim"); sim != p.end()) {
-      paths.insert(sim->second.get<sdbus::ObjectPath>());
-    }
+    if (auto* sim = find_property<ObjectPath>(&p, "Sim")) paths.insert(*sim);
     for (const char* list : {"SimSlots", "Bearers"}) {
-      if (auto it = p.find(list); it != p.end()) {
-        for (const auto& o : it->second.get<std::vector<sdbus::ObjectPath>>()) paths.insert(o);
+      if (auto* objects = find_property<std::vector<ObjectPath>>(&p, list)) {
+        paths.insert(objects->begin(), objects->end());
       }
     }
   }

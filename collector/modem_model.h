@@ -5,8 +5,6 @@
 // nothing about metrics. Every mutation that changes content bumps
 // generation(), which is what triggers a new snapshot.
 
-#include <sdbus-c++/Types.h>
-
 #include <cstdint>
 #include <map>
 #include <set>
@@ -14,14 +12,24 @@
 #include <vector>
 
 #include "error_counters.h"
+#include "value.h"
 
 namespace mmx {
 
-using PropertyMap = std::map<std::string, sdbus::Variant>;
+using PropertyMap = std::map<std::string, Value>;
 using InterfaceMap = std::map<std::string, PropertyMap>;
 using ObjectMap = std::map<std::string, InterfaceMap>;
 // Modem.Location.GetLocation's a{uv}, by MMModemLocationSource bit.
-using LocationMap = std::map<std::uint32_t, sdbus::Variant>;
+using LocationMap = Value::UintDict;
+
+// The property `name` when present with type T, else nullptr. The model
+// holds only values of the type property_schema names.
+template <typename T>
+const T* find_property(const PropertyMap* properties, const std::string& name) {
+  if (properties == nullptr) return nullptr;
+  auto it = properties->find(name);
+  return it == properties->end() ? nullptr : it->second.get_if<T>();
+}
 
 class ModemModel {
  public:

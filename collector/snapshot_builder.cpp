@@ -15,7 +15,7 @@ namespace mmx {
 namespace {
 
 namespace s = schema;
-using VariantDict = std::map<std::string, sdbus::Variant>;
+using Dict = Value::Dict;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
@@ -27,33 +27,31 @@ const PropertyMap* find_interface(const InterfaceMap& object, const char* interf
 // Types were checked when the value entered the model (property_schema).
 template <typename T>
 T get_or(const PropertyMap* properties, const char* name, T fallback = T{}) {
-  if (properties == nullptr) return fallback;
-  auto it = properties->find(name);
-  return it == properties->end() ? fallback : it->second.get<T>();
+  const T* value = find_property<T>(properties, name);
+  return value == nullptr ? fallback : *value;
+}
+
+// Strings and lists by reference: building a snapshot copies each once,
+// into the snapshot.
+template <typename T>
+const T& ref_or_empty(const PropertyMap* properties, const char* name) {
+  static const T kEmpty{};
+  const T* value = find_property<T>(properties, name);
+  return value == nullptr ? kEmpty : *value;
 }
 
 // A numeric dictionary entry as double, whatever integer or float type the
 // sender used; NaN when absent or not a number.
-double number(const VariantDict& dict, const char* key) {
-  auto it = dict.find(key);
-  if (it == dict.end()) return kNaN;
-  const sdbus::Variant& v = it->second;
-  const std::string type = v.peekValueType();
-  if (type == "d") return v.get<double>();
-  if (type == "u") return v.get<std::uint32_t>();
-  if (type == "t") return static_cast<double>(v.get<std::uint64_t>());
-  if (type == "i") return v.get<std::int32_t>();
-  if (type == "x") return static_cast<double>(v.get<std::int64_t>());
-  if (type == "q") return v.get<std::uint16_t>();
-  if (type == "n") return v.get<std::int16_t>();
-  if (type == "y") return v.get<std::uint8_t>();
-  return kNaN;
+double number(const Dict& dict, std::string_view key) {
+  const Value* v = Value::find(dict, key);
+  return v == nullptr ? kNaN : v->number();
 }
 
-std::string text(const VariantDict& dict, const char* key) {
-  auto it = dict.find(key);
-  if (it == dict.end() || it->second.peekValueType() != "s") return {};
-  return it->second.get<std::string>();
+const std::string& text(const Dict& dict, std::string_view key) {
+  static const std::string kEmpty;
+  const Value* v = Value::find(dict, key);
+  const std::string* s = v == nullptr ? nullptr : v->get_if<std::string>();
+  return s == nullptr ? kEmpty : *s;
 }
 
 void set_text_list(capnp::List<capnp::Text>::Builder list, const std::vector<std::string>& v) {
@@ -68,7 +66,7 @@ std::string last_path_element(const std::string& path) {
 void fill_signal_values(const PropertyMap* signal, const char* property,
                         s::SignalValues::Builder (s::Signal::Builder::*init)(),
                         s::Signal::Builder& out) {
-  auto dict = get_or<VariantDict>(signal, property);
+  const auto& dict = ref_or_empty<Dict>(signal, property);
   if (dict.empty()) return;
   auto v = (out.*init)();
   v.setRssi(number(dict, "rssi"));
@@ -114,15 +112,14 @@ void fill_location(const PropertyMap& location, const LocationMap* fix, bool red
   if (redact) return;
   // A modem that signals its location carries it in the Location property;
   // otherwise the polled GetLocation result is used.
-  LocationMap current;
-  if (fix != nullptr) {
-    current = *fix;
-  } else if (get_or<bool>(&location, "SignalsLocation")) {
-    current = get_or<LocationMap>(&location, "Location");
+  const LocationMap* current = fix;
+  if (current == nullptr && get_or<bool>(&location, "SignalsLocation")) {
+    current = find_property<LocationMap>(&location, "Location");
   }
-  if (auto it = current.find(mm::kLocation3gppLacCi);
-      it != current.end() && it->second.peekValueType() == "s") {
-    auto parts = split_commas(it->second.get<std::string>());
+  if (current == nullptr) return;
+  const Value* cell_id = Value::find(*current, mm::kLocation3gppLacCi);
+  if (const std::string* lac_ci = cell_id == nullptr ? nullptr : cell_id->get_if<std::string>()) {
+    auto parts = split_commas(*lac_ci);
     if (parts.size() >= 4) {
       auto cell = out.initThreeGpp();
       cell.setMcc(parts[0]);
@@ -133,15 +130,15 @@ void fill_location(const PropertyMap& location, const LocationMap* fix, bool red
     }
   }
   for (std::uint32_t source : {mm::kLocationGpsRaw, mm::kLocationCdmaBs}) {
-    auto it = current.find(source);
-    if (it == current.end() || it->second.peekValueType() != "a{sv}") continue;
-    auto dict = it->second.get<VariantDict>();
-    const double latitude = number(dict, "latitude");
-    const double longitude = number(dict, "longitude");
+    const Value* position = Value::find(*current, source);
+    const Dict* dict = position == nullptr ? nullptr : position->get_if<Dict>();
+    if (dict == nullptr) continue;
+    const double latitude = number(*dict, "latitude");
+    const double longitude = number(*dict, "longitude");
     if (std::isnan(latitude) || std::isnan(longitude)) continue;
     out.setLatitudeDegrees(latitude);
     out.setLongitudeDegrees(longitude);
-    out.setAltitudeMeters(number(dict, "altitude"));
+    out.setAltitudeMeters(number(*dict, "altitude"));
     out.setPositionSource(source);
     break;  // gps-raw wins over cdma-bs
   }
@@ -154,11 +151,11 @@ void fill_sim(const InterfaceMap& object, const std::string& path, std::uint32_t
   out.setSlot(slot);
   out.setPrimary(primary);
   out.setActive(get_or<bool>(sim, "Active", primary));
-  if (!redaction.iccid) out.setIccid(get_or<std::string>(sim, "SimIdentifier"));
-  if (!redaction.imsi) out.setImsi(get_or<std::string>(sim, "Imsi"));
-  if (!redaction.eid) out.setEid(get_or<std::string>(sim, "Eid"));
-  out.setOperatorIdentifier(get_or<std::string>(sim, "OperatorIdentifier"));
-  out.setOperatorName(get_or<std::string>(sim, "OperatorName"));
+  if (!redaction.iccid) out.setIccid(ref_or_empty<std::string>(sim, "SimIdentifier"));
+  if (!redaction.imsi) out.setImsi(ref_or_empty<std::string>(sim, "Imsi"));
+  if (!redaction.eid) out.setEid(ref_or_empty<std::string>(sim, "Eid"));
+  out.setOperatorIdentifier(ref_or_empty<std::string>(sim, "OperatorIdentifier"));
+  out.setOperatorName(ref_or_empty<std::string>(sim, "OperatorName"));
   out.setSimType(get_or<std::uint32_t>(sim, "SimType"));
 }
 
@@ -166,21 +163,19 @@ void fill_bearer(const InterfaceMap& object, const std::string& path, s::Bearer:
   const PropertyMap* bearer = find_interface(object, mm::kBearer);
   out.setPath(path);
   out.setIndex(last_path_element(path));
-  out.setInterface(get_or<std::string>(bearer, "Interface"));
+  out.setInterface(ref_or_empty<std::string>(bearer, "Interface"));
   out.setConnected(get_or<bool>(bearer, "Connected"));
   out.setBearerType(get_or<std::uint32_t>(bearer, "BearerType"));
   out.setMultiplexed(get_or<bool>(bearer, "Multiplexed"));
-  auto properties = get_or<VariantDict>(bearer, "Properties");
+  const auto& properties = ref_or_empty<Dict>(bearer, "Properties");
   out.setApn(text(properties, "apn"));
   const double ip_type = number(properties, "ip-type");
   out.setIpType(std::isnan(ip_type) ? 0u : static_cast<std::uint32_t>(ip_type));
-  using ErrorPair = sdbus::Struct<std::string, std::string>;
-  if (bearer != nullptr && bearer->count("ConnectionError")) {
-    auto error = bearer->at("ConnectionError").get<ErrorPair>();
-    out.setConnectionErrorName(std::get<0>(error));
-    out.setConnectionErrorMessage(std::get<1>(error));
+  if (const auto* error = find_property<StringPair>(bearer, "ConnectionError")) {
+    out.setConnectionErrorName(error->first);
+    out.setConnectionErrorMessage(error->second);
   }
-  auto stats = get_or<VariantDict>(bearer, "Stats");
+  const auto& stats = ref_or_empty<Dict>(bearer, "Stats");
   if (!stats.empty()) {
     auto st = out.initStats();
     st.setRxBytes(number(stats, "rx-bytes"));
@@ -203,12 +198,12 @@ struct SimRef {
 
 std::vector<SimRef> sims_of(const PropertyMap& modem, const ObjectMap& linked) {
   std::vector<SimRef> refs;
-  auto slots = get_or<std::vector<sdbus::ObjectPath>>(&modem, "SimSlots");
+  const auto& slots = ref_or_empty<std::vector<ObjectPath>>(&modem, "SimSlots");
   for (std::uint32_t i = 0; i < slots.size(); ++i) {
     if (slots[i] != "/" && linked.count(slots[i])) refs.push_back({slots[i], i + 1});
   }
   if (refs.empty()) {
-    auto primary = get_or<sdbus::ObjectPath>(&modem, "Sim");
+    const auto& primary = ref_or_empty<ObjectPath>(&modem, "Sim");
     if (!primary.empty() && primary != "/" && linked.count(primary)) refs.push_back({primary, 0});
   }
   return refs;
@@ -219,42 +214,41 @@ void fill_modem(const ModemModel& model, const std::string& path, const Interfac
   out.setPath(path);
   const PropertyMap* modem = find_interface(object, mm::kModem);
   out.setHasModemInterface(modem != nullptr);
-  out.setDeviceId(get_or<std::string>(modem, "DeviceIdentifier"));
+  out.setDeviceId(ref_or_empty<std::string>(modem, "DeviceIdentifier"));
   if (modem != nullptr) {
-    out.setManufacturer(get_or<std::string>(modem, "Manufacturer"));
-    out.setModel(get_or<std::string>(modem, "Model"));
-    out.setRevision(get_or<std::string>(modem, "Revision"));
-    out.setHardwareRevision(get_or<std::string>(modem, "HardwareRevision"));
-    out.setPlugin(get_or<std::string>(modem, "Plugin"));
-    out.setPrimaryPort(get_or<std::string>(modem, "PrimaryPort"));
-    out.setDevice(get_or<std::string>(modem, "Device"));
-    auto drivers = get_or<std::vector<std::string>>(modem, "Drivers");
+    out.setManufacturer(ref_or_empty<std::string>(modem, "Manufacturer"));
+    out.setModel(ref_or_empty<std::string>(modem, "Model"));
+    out.setRevision(ref_or_empty<std::string>(modem, "Revision"));
+    out.setHardwareRevision(ref_or_empty<std::string>(modem, "HardwareRevision"));
+    out.setPlugin(ref_or_empty<std::string>(modem, "Plugin"));
+    out.setPrimaryPort(ref_or_empty<std::string>(modem, "PrimaryPort"));
+    out.setDevice(ref_or_empty<std::string>(modem, "Device"));
+    const auto& drivers = ref_or_empty<std::vector<std::string>>(modem, "Drivers");
     set_text_list(out.initDrivers(static_cast<unsigned>(drivers.size())), drivers);
     if (!redaction.imei)
-      out.setEquipmentIdentifier(get_or<std::string>(modem, "EquipmentIdentifier"));
-    out.setCarrierConfiguration(get_or<std::string>(modem, "CarrierConfiguration"));
-    out.setCarrierConfigurationRevision(get_or<std::string>(modem, "CarrierConfigurationRevision"));
-    using PortPair = sdbus::Struct<std::string, std::uint32_t>;
-    auto ports = get_or<std::vector<PortPair>>(modem, "Ports");
+      out.setEquipmentIdentifier(ref_or_empty<std::string>(modem, "EquipmentIdentifier"));
+    out.setCarrierConfiguration(ref_or_empty<std::string>(modem, "CarrierConfiguration"));
+    out.setCarrierConfigurationRevision(
+        ref_or_empty<std::string>(modem, "CarrierConfigurationRevision"));
+    const auto& ports = ref_or_empty<Value::Ports>(modem, "Ports");
     auto port_list = out.initPorts(static_cast<unsigned>(ports.size()));
     for (unsigned i = 0; i < ports.size(); ++i) {
-      port_list[i].setName(std::get<0>(ports[i]));
-      port_list[i].setType(std::get<1>(ports[i]));
+      port_list[i].setName(ports[i].first);
+      port_list[i].setType(ports[i].second);
     }
     if (!redaction.msisdn) {
-      auto numbers = get_or<std::vector<std::string>>(modem, "OwnNumbers");
+      const auto& numbers = ref_or_empty<std::vector<std::string>>(modem, "OwnNumbers");
       set_text_list(out.initOwnNumbers(static_cast<unsigned>(numbers.size())), numbers);
     }
     out.setState(get_or<std::int32_t>(modem, "State"));
     out.setStateFailedReason(get_or<std::uint32_t>(modem, "StateFailedReason"));
     out.setPowerState(get_or<std::uint32_t>(modem, "PowerState"));
-    using Quality = sdbus::Struct<std::uint32_t, bool>;
-    auto quality = get_or<Quality>(modem, "SignalQuality", Quality{0u, false});
-    out.setSignalQualityPercent(std::get<0>(quality));
-    out.setSignalQualityRecent(std::get<1>(quality));
+    const auto quality = get_or<Value::UintBool>(modem, "SignalQuality", {0u, false});
+    out.setSignalQualityPercent(quality.first);
+    out.setSignalQualityRecent(quality.second);
     out.setAccessTechnologies(get_or<std::uint32_t>(modem, "AccessTechnologies"));
     out.setUnlockRequired(get_or<std::uint32_t>(modem, "UnlockRequired"));
-    auto retries = get_or<std::map<std::uint32_t, std::uint32_t>>(modem, "UnlockRetries");
+    const auto& retries = ref_or_empty<Value::UintMap>(modem, "UnlockRetries");
     auto retry_list = out.initUnlockRetries(static_cast<unsigned>(retries.size()));
     unsigned r = 0;
     for (const auto& [lock, count] : retries) {
@@ -264,22 +258,21 @@ void fill_modem(const ModemModel& model, const std::string& path, const Interfac
     }
     out.setMaxBearers(get_or<std::uint32_t>(modem, "MaxBearers"));
     out.setMaxActiveBearers(get_or<std::uint32_t>(modem, "MaxActiveBearers"));
-    auto bands = get_or<std::vector<std::uint32_t>>(modem, "CurrentBands");
+    const auto& bands = ref_or_empty<std::vector<std::uint32_t>>(modem, "CurrentBands");
     auto band_list = out.initCurrentBands(static_cast<unsigned>(bands.size()));
     for (unsigned i = 0; i < bands.size(); ++i) band_list.set(i, bands[i]);
-    using Modes = sdbus::Struct<std::uint32_t, std::uint32_t>;
-    auto modes = get_or<Modes>(modem, "CurrentModes", Modes{0u, 0u});
-    out.setCurrentModesAllowed(std::get<0>(modes));
-    out.setCurrentModesPreferred(std::get<1>(modes));
+    const auto modes = get_or<Value::UintPair>(modem, "CurrentModes", {0u, 0u});
+    out.setCurrentModesAllowed(modes.first);
+    out.setCurrentModesPreferred(modes.second);
     out.setCurrentCapabilities(get_or<std::uint32_t>(modem, "CurrentCapabilities"));
   }
 
   if (const PropertyMap* g = find_interface(object, mm::kModem3gpp)) {
     auto out3 = out.initThreeGpp();
-    if (!redaction.imei) out3.setImei(get_or<std::string>(g, "Imei"));
+    if (!redaction.imei) out3.setImei(ref_or_empty<std::string>(g, "Imei"));
     out3.setRegistrationState(get_or<std::uint32_t>(g, "RegistrationState"));
-    out3.setOperatorCode(get_or<std::string>(g, "OperatorCode"));
-    out3.setOperatorName(get_or<std::string>(g, "OperatorName"));
+    out3.setOperatorCode(ref_or_empty<std::string>(g, "OperatorCode"));
+    out3.setOperatorName(ref_or_empty<std::string>(g, "OperatorName"));
     out3.setSubscriptionState(get_or<std::uint32_t>(g, "SubscriptionState"));
     out3.setPacketServiceState(get_or<std::uint32_t>(g, "PacketServiceState"));
     out3.setEnabledFacilityLocks(get_or<std::uint32_t>(g, "EnabledFacilityLocks"));
@@ -290,20 +283,20 @@ void fill_modem(const ModemModel& model, const std::string& path, const Interfac
   }
   if (const PropertyMap* msg = find_interface(object, mm::kMessaging)) {
     out.initMessaging().setMessageCount(
-        static_cast<std::uint32_t>(get_or<std::vector<sdbus::ObjectPath>>(msg, "Messages").size()));
+        static_cast<std::uint32_t>(ref_or_empty<std::vector<ObjectPath>>(msg, "Messages").size()));
   }
   if (modem == nullptr) return;
 
   const ObjectMap& linked = model.linked();
   auto sims = sims_of(*modem, linked);
-  const auto primary_sim = get_or<sdbus::ObjectPath>(modem, "Sim");
+  const auto& primary_sim = ref_or_empty<ObjectPath>(modem, "Sim");
   auto sim_list = out.initSims(static_cast<unsigned>(sims.size()));
   for (unsigned i = 0; i < sims.size(); ++i) {
     fill_sim(linked.at(sims[i].path), sims[i].path, sims[i].slot, sims[i].path == primary_sim,
              redaction, sim_list[i]);
   }
   std::vector<std::string> bearers;
-  for (const auto& b : get_or<std::vector<sdbus::ObjectPath>>(modem, "Bearers")) {
+  for (const auto& b : ref_or_empty<std::vector<ObjectPath>>(modem, "Bearers")) {
     if (linked.count(b)) bearers.push_back(b);
   }
   auto bearer_list = out.initBearers(static_cast<unsigned>(bearers.size()));
@@ -370,13 +363,13 @@ void build_snapshot(const ModemModel& model, const SnapshotContext& context,
   }
   // Sorted by DeviceIdentifier so renderings are stable across restarts,
   // which renumber the D-Bus paths.
-  std::vector<std::pair<std::string, const std::string*>> order;
+  std::vector<std::pair<const std::string*, const std::string*>> order;
   for (const auto& [path, object] : model.modems()) {
     const PropertyMap* modem = find_interface(object, mm::kModem);
-    order.emplace_back(get_or<std::string>(modem, "DeviceIdentifier"), &path);
+    order.emplace_back(&ref_or_empty<std::string>(modem, "DeviceIdentifier"), &path);
   }
   std::sort(order.begin(), order.end(), [](const auto& x, const auto& y) {
-    return std::tie(x.first, *x.second) < std::tie(y.first, *y.second);
+    return std::tie(*x.first, *x.second) < std::tie(*y.first, *y.second);
   });
   auto modems = snapshot.initModems(static_cast<unsigned>(order.size()));
   for (unsigned i = 0; i < order.size(); ++i) {

@@ -21,27 +21,25 @@ const std::string kBearerPath = "/org/freedesktop/ModemManager1/Bearer/7";
 InterfaceMap sample_modem() {
   InterfaceMap object;
   object[mmx::mm::kModem] = PropertyMap{
-      {"DeviceIdentifier", sdbus::Variant(std::string("abc123"))},
-      {"Manufacturer", sdbus::Variant(std::string("Quectel"))},
-      {"State", sdbus::Variant(std::int32_t{8})},
-      {"SignalQuality", sdbus::Variant(sdbus::Struct<std::uint32_t, bool>(54u, true))},
-      {"Sim", sdbus::Variant(sdbus::ObjectPath(kSimPath))},
-      {"SimSlots", sdbus::Variant(std::vector<sdbus::ObjectPath>{})},
-      {"Bearers", sdbus::Variant(std::vector<sdbus::ObjectPath>{sdbus::ObjectPath(kBearerPath)})},
-      {"UnlockRetries", sdbus::Variant(std::map<std::uint32_t, std::uint32_t>{{2u, 3u}})},
-      {"Ports", sdbus::Variant(std::vector<sdbus::Struct<std::string, std::uint32_t>>{
-                    {std::string("wwan0"), 2u}})},
+      {"DeviceIdentifier", mmx::Value(std::string("abc123"))},
+      {"Manufacturer", mmx::Value(std::string("Quectel"))},
+      {"State", mmx::Value(std::int32_t{8})},
+      {"SignalQuality", mmx::Value(mmx::Value::UintBool{54u, true})},
+      {"Sim", mmx::Value(mmx::ObjectPath(kSimPath))},
+      {"SimSlots", mmx::Value(std::vector<mmx::ObjectPath>{})},
+      {"Bearers", mmx::Value(std::vector<mmx::ObjectPath>{mmx::ObjectPath(kBearerPath)})},
+      {"UnlockRetries", mmx::Value(mmx::Value::UintMap{{2u, 3u}})},
+      {"Ports", mmx::Value(mmx::Value::Ports{{"wwan0", 2u}})},
       // Not mirrored: dropped silently.
-      {"SupportedIpFamilies", sdbus::Variant(std::uint32_t{7})},
+      {"SupportedIpFamilies", mmx::Value(std::uint32_t{7})},
   };
   object[mmx::mm::kModem3gpp] = PropertyMap{
-      {"OperatorCode", sdbus::Variant(std::string("01001"))},
-      {"Imei", sdbus::Variant(std::string("490154203237518"))},
+      {"OperatorCode", mmx::Value(std::string("01001"))},
+      {"Imei", mmx::Value(std::string("490154203237518"))},
   };
   object[mmx::mm::kSignal] = PropertyMap{
-      {"Rate", sdbus::Variant(std::uint32_t{5})},
-      {"Lte", sdbus::Variant(std::map<std::string, sdbus::Variant>{{"rsrp", sdbus::Variant(-95.5)},
-                                                                   {"snr", sdbus::Variant(12.0)}})},
+      {"Rate", mmx::Value(std::uint32_t{5})},
+      {"Lte", mmx::Value(mmx::Value::Dict{{"rsrp", -95.5}, {"snr", 12.0}})},
   };
   return object;
 }
@@ -62,7 +60,7 @@ TEST_CASE("model: a wrongly typed property is dropped and counted") {
   mmx::ModemModel model(errors);
   model.set_manager_present(true);
   InterfaceMap object = sample_modem();
-  object[mmx::mm::kModem]["State"] = sdbus::Variant(std::string("registered"));
+  object[mmx::mm::kModem]["State"] = mmx::Value(std::string("registered"));
   model.add_interfaces(kModemPath, object);
   const auto& modem = model.modems().at(kModemPath).at(mmx::mm::kModem);
   CHECK(modem.count("State") == 0);
@@ -82,8 +80,7 @@ TEST_CASE("model: linked objects follow the modem's Sim and Bearers") {
   CHECK(model.prune_linked() == 1);
   // The modem drops its bearer: the bearer goes at the next prune.
   CHECK(model.apply_properties_changed(
-      kModemPath, mmx::mm::kModem, {{"Bearers", sdbus::Variant(std::vector<sdbus::ObjectPath>{})}},
-      {}));
+      kModemPath, mmx::mm::kModem, {{"Bearers", mmx::Value(std::vector<mmx::ObjectPath>{})}}, {}));
   CHECK(model.prune_linked() == 1);
   CHECK(model.linked().empty());
 }
@@ -120,13 +117,13 @@ TEST_CASE("snapshot builder: modem, SIM, bearer and signal values") {
   model.add_interfaces(kModemPath, sample_modem());
   model.set_linked_interface(
       kSimPath, mmx::mm::kSim,
-      {{"Imsi", sdbus::Variant(std::string("001010123456789"))}, {"Active", sdbus::Variant(true)}});
-  model.set_linked_interface(kBearerPath, mmx::mm::kBearer,
-                             {{"Connected", sdbus::Variant(true)},
-                              {"Interface", sdbus::Variant(std::string("wwan0"))},
-                              {"Stats", sdbus::Variant(std::map<std::string, sdbus::Variant>{
-                                            {"total-rx-bytes", sdbus::Variant(std::uint64_t{1234})},
-                                            {"attempts", sdbus::Variant(std::uint32_t{2})}})}});
+      {{"Imsi", mmx::Value(std::string("001010123456789"))}, {"Active", mmx::Value(true)}});
+  model.set_linked_interface(
+      kBearerPath, mmx::mm::kBearer,
+      {{"Connected", mmx::Value(true)},
+       {"Interface", mmx::Value(std::string("wwan0"))},
+       {"Stats", mmx::Value(mmx::Value::Dict{{"total-rx-bytes", std::uint64_t{1234}},
+                                             {"attempts", std::uint32_t{2}}})}});
 
   capnp::MallocMessageBuilder message;
   mmx::build_snapshot(model, context(errors), message);
@@ -175,11 +172,11 @@ TEST_CASE("snapshot builder: redaction removes identifiers before they leave the
   mmx::ModemModel model(errors);
   model.set_manager_present(true);
   InterfaceMap object = sample_modem();
-  object[mmx::mm::kModem]["EquipmentIdentifier"] = sdbus::Variant(std::string("490154203237518"));
+  object[mmx::mm::kModem]["EquipmentIdentifier"] = mmx::Value(std::string("490154203237518"));
   model.add_interfaces(kModemPath, object);
   model.set_linked_interface(kSimPath, mmx::mm::kSim,
-                             {{"Imsi", sdbus::Variant(std::string("001010123456789"))},
-                              {"SimIdentifier", sdbus::Variant(std::string("8901"))}});
+                             {{"Imsi", mmx::Value(std::string("001010123456789"))},
+                              {"SimIdentifier", mmx::Value(std::string("8901"))}});
   auto ctx = context(errors);
   std::string error;
   ctx.redaction = *mmx::parse_redaction("all", error);
@@ -211,11 +208,10 @@ TEST_CASE("model: values larger than ModemManager ever sends are dropped and cou
   mmx::ModemModel model(errors);
   model.set_manager_present(true);
   InterfaceMap object = sample_modem();
-  object[mmx::mm::kModem]["Manufacturer"] =
-      sdbus::Variant(std::string(mmx::kMaxStringBytes + 1, 'x'));
+  object[mmx::mm::kModem]["Manufacturer"] = mmx::Value(std::string(mmx::kMaxStringBytes + 1, 'x'));
   object[mmx::mm::kModem]["CurrentBands"] =
-      sdbus::Variant(std::vector<std::uint32_t>(mmx::kMaxListElements + 1, 1u));
-  object[mmx::mm::kModem]["Model"] = sdbus::Variant(std::string(mmx::kMaxStringBytes, 'y'));
+      mmx::Value(std::vector<std::uint32_t>(mmx::kMaxListElements + 1, 1u));
+  object[mmx::mm::kModem]["Model"] = mmx::Value(std::string(mmx::kMaxStringBytes, 'y'));
   model.add_interfaces(kModemPath, object);
   const auto& modem = model.modems().at(kModemPath).at(mmx::mm::kModem);
   CHECK(modem.count("Manufacturer") == 0);
