@@ -447,8 +447,10 @@ void parse_http(const YAML::Node& node, WebConfig& config) {
       for (const auto& [name, header_value] : entries(value, f)) {
         const std::string fh = join(f, name);
         const auto& allowed = allowed_headers();
+        // Not `name` in the lambda: clang 14 cannot capture a structured binding.
+        const std::string& wanted = name;
         auto header = std::find_if(allowed.begin(), allowed.end(),
-                                   [&](const AllowedHeader& h) { return h.name == name; });
+                                   [&](const AllowedHeader& h) { return h.name == wanted; });
         if (header == allowed.end()) {
           std::string names;
           for (const auto& h : allowed) names += (names.empty() ? "" : ", ") + std::string(h.name);
