@@ -17,6 +17,13 @@ T read(sdbus::Message& message) {
   return value;
 }
 
+// Kept for as long as the property does: without what growing reserved.
+template <typename T>
+T fitted(T list) {
+  list.shrink_to_fit();
+  return list;
+}
+
 // Of repeated keys the first stays, as in the std::map the values used to
 // be read into; sorted indices keep a hostile dictionary from costing n².
 template <typename Dict>
@@ -57,7 +64,7 @@ Dict read_dict(sdbus::Message& message, const char* entry_signature) {
   message.clearFlags();
   message.exitContainer();
   drop_repeated_keys(dict);
-  return dict;
+  return fitted(std::move(dict));
 }
 
 // The contents of a variant entered with `signature`, one readable() accepts.
@@ -88,8 +95,8 @@ Value read_contents(sdbus::Message& message, const std::string& signature) {
         return ObjectPath(read<sdbus::ObjectPath>(message));
     }
   }
-  if (signature == "as") return read<std::vector<std::string>>(message);
-  if (signature == "au") return read<std::vector<std::uint32_t>>(message);
+  if (signature == "as") return fitted(read<std::vector<std::string>>(message));
+  if (signature == "au") return fitted(read<std::vector<std::uint32_t>>(message));
   if (signature == "ao") {
     auto paths = read<std::vector<sdbus::ObjectPath>>(message);
     return std::vector<ObjectPath>(std::make_move_iterator(paths.begin()),
@@ -100,7 +107,7 @@ Value read_contents(sdbus::Message& message, const std::string& signature) {
     for (auto& port : read<std::vector<sdbus::Struct<std::string, std::uint32_t>>>(message)) {
       ports.emplace_back(std::move(std::get<0>(port)), std::get<1>(port));
     }
-    return ports;
+    return fitted(std::move(ports));
   }
   if (signature == "a{uu}") {
     auto map = read<std::map<std::uint32_t, std::uint32_t>>(message);

@@ -303,10 +303,10 @@ void ModemManagerClient::poll_location(const std::string& modem_path,
       mm::kLocation3gppLacCi | mm::kLocationGpsRaw | mm::kLocationCdmaBs;
   auto modem_it = model_.modems().find(modem_path);
   if (modem_it == model_.modems().end()) return;
-  const InterfaceMap& object = modem_it->second;
+  const MirroredObject& object = modem_it->second;
   auto location = object.find(mm::kLocation);
   if (location == object.end()) return;
-  const PropertyMap& p = location->second;
+  const Properties& p = location->second;
   const auto* enabled_sources = find_property<std::uint32_t>(&p, "Enabled");
   const auto enabled = enabled_sources != nullptr ? *enabled_sources : 0u;
   const auto* signals_location = find_property<bool>(&p, "SignalsLocation");
@@ -345,7 +345,7 @@ void ModemManagerClient::setup_signal(const std::string& modem_path, std::shared
   if (options_.signal_rate <= Duration::zero()) return;
   auto modem_it = model_.modems().find(modem_path);
   if (modem_it == model_.modems().end()) return;
-  const InterfaceMap& object = modem_it->second;
+  const MirroredObject& object = modem_it->second;
   auto signal = object.find(mm::kSignal);
   auto modem = object.find(mm::kModem);
   if (signal == object.end() || modem == object.end()) return;

@@ -60,37 +60,62 @@ bool within_bounds(const Value& value) {
 
 }  // namespace
 
-PropertyMap ModemModel::filter(const std::string& interface, PropertyMap properties) {
-  for (auto it = properties.begin(); it != properties.end();) {
-    switch (check_property(interface, it->first, it->second.signature())) {
+const Value* Properties::find(std::string_view name) const {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), name,
+                             [](const Entry& e, std::string_view n) { return e.first < n; });
+  return it != entries_.end() && it->first == name ? &it->second : nullptr;
+}
+
+void Properties::set(std::string_view name, Value value) {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), name,
+                             [](const Entry& e, std::string_view n) { return e.first < n; });
+  if (it != entries_.end() && it->first == name) {
+    it->second = std::move(value);
+  } else {
+    entries_.emplace(it, name, std::move(value));
+  }
+}
+
+void Properties::erase(std::string_view name) {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), name,
+                             [](const Entry& e, std::string_view n) { return e.first < n; });
+  if (it != entries_.end() && it->first == name) entries_.erase(it);
+}
+
+void ModemModel::filter(std::string_view interface, PropertyMap properties, Properties& into) {
+  for (auto& [name, value] : properties) {
+    std::string_view schema_name;
+    switch (check_property(interface, name, value.signature(), &schema_name)) {
       case PropertyCheck::kKeep:
-        if (within_bounds(it->second)) {
-          ++it;
+        if (within_bounds(value)) {
+          into.set(schema_name, std::move(value));
         } else {
           errors_.add(ErrorKind::kInvalidValue);
-          it = properties.erase(it);
         }
         break;
       case PropertyCheck::kWrongType:
         errors_.add(ErrorKind::kInvalidValue);
-        it = properties.erase(it);
         break;
       case PropertyCheck::kNotMirrored:
-        it = properties.erase(it);
         break;
     }
   }
-  return properties;
+  into.shrink();
+}
+
+void ModemModel::add_to(MirroredObject& object, InterfaceMap interfaces) {
+  for (auto& [name, properties] : interfaces) {
+    const std::string_view interface = mirrored_interface(name);
+    if (interface.empty()) continue;
+    Properties kept;
+    filter(interface, std::move(properties), kept);
+    object[interface] = std::move(kept);
+  }
 }
 
 void ModemModel::replace_modems(ObjectMap modems) {
-  ObjectMap kept;
-  for (auto& [path, interfaces] : modems) {
-    InterfaceMap& object = kept[path];
-    for (auto& [name, properties] : interfaces) {
-      if (is_mirrored_interface(name)) object[name] = filter(name, std::move(properties));
-    }
-  }
+  MirroredObjects kept;
+  for (auto& [path, interfaces] : modems) add_to(kept[path], std::move(interfaces));
   modems_ = std::move(kept);
   for (auto it = locations_.begin(); it != locations_.end();) {
     it = modems_.count(it->first) ? std::next(it) : locations_.erase(it);
@@ -99,10 +124,7 @@ void ModemModel::replace_modems(ObjectMap modems) {
 }
 
 void ModemModel::add_interfaces(const std::string& path, InterfaceMap interfaces) {
-  InterfaceMap& object = modems_[path];
-  for (auto& [name, properties] : interfaces) {
-    if (is_mirrored_interface(name)) object[name] = filter(name, std::move(properties));
-  }
+  add_to(modems_[path], std::move(interfaces));
   changed();
 }
 
@@ -122,7 +144,11 @@ void ModemModel::remove_interfaces(const std::string& path,
 
 void ModemModel::set_linked_interface(const std::string& path, const std::string& interface,
                                       PropertyMap properties) {
-  linked_[path][interface] = filter(interface, std::move(properties));
+  const std::string_view name = mirrored_interface(interface);
+  if (name.empty()) return;
+  Properties kept;
+  filter(name, std::move(properties), kept);
+  linked_[path][name] = std::move(kept);
   changed();
 }
 
@@ -133,7 +159,7 @@ void ModemModel::forget_linked(const std::string& path) {
 bool ModemModel::apply_properties_changed(const std::string& path, const std::string& interface,
                                           PropertyMap changed_properties,
                                           const std::vector<std::string>& invalidated) {
-  InterfaceMap* object = nullptr;
+  MirroredObject* object = nullptr;
   if (auto it = modems_.find(path); it != modems_.end()) {
     object = &it->second;
   } else if (auto lt = linked_.find(path); lt != linked_.end()) {
@@ -143,9 +169,7 @@ bool ModemModel::apply_properties_changed(const std::string& path, const std::st
   }
   auto iface = object->find(interface);
   if (iface == object->end()) return false;
-  for (auto& [name, value] : filter(interface, std::move(changed_properties))) {
-    iface->second[name] = std::move(value);
-  }
+  filter(interface, std::move(changed_properties), iface->second);
   for (const auto& name : invalidated) iface->second.erase(name);
   changed();
   return true;
@@ -171,7 +195,7 @@ std::set<std::string> ModemModel::referenced_linked_paths() const {
   for (const auto& [path, interfaces] : modems_) {
     auto modem = interfaces.find(mm::kModem);
     if (modem == interfaces.end()) continue;
-    const PropertyMap& p = modem->second;
+    const Properties& p = modem->second;
     if (auto* sim = find_property<ObjectPath>(&p, "Sim")) paths.insert(*sim);
     for (const char* list : {"SimSlots", "Bearers"}) {
       if (auto* objects = find_property<std::vector<ObjectPath>>(&p, list)) {

@@ -9,6 +9,8 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "error_counters.h"
@@ -16,19 +18,48 @@
 
 namespace mmx {
 
+// Properties as they arrive from D-Bus, before the model filters them.
 using PropertyMap = std::map<std::string, Value>;
 using InterfaceMap = std::map<std::string, PropertyMap>;
 using ObjectMap = std::map<std::string, InterfaceMap>;
 // Modem.Location.GetLocation's a{uv}, by MMModemLocationSource bit.
 using LocationMap = Value::UintDict;
 
+// The mirrored properties of one interface, sorted by name. A flat vector
+// costs less than half of what a std::map node per property does, and each
+// name points into property_schema's table instead of owning a copy.
+class Properties {
+ public:
+  using Entry = std::pair<std::string_view, Value>;
+
+  const Value* find(std::string_view name) const;
+  std::size_t count(std::string_view name) const { return find(name) != nullptr ? 1 : 0; }
+  std::size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  std::vector<Entry>::const_iterator begin() const { return entries_.begin(); }
+  std::vector<Entry>::const_iterator end() const { return entries_.end(); }
+
+  // `name` must outlive the model: property_schema's names do.
+  void set(std::string_view name, Value value);
+  void erase(std::string_view name);
+  // Gives back what growing the vector reserved beyond its size.
+  void shrink() { entries_.shrink_to_fit(); }
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+// One object's mirrored interfaces, by name (property_schema's strings).
+using MirroredObject = std::map<std::string_view, Properties>;
+using MirroredObjects = std::map<std::string, MirroredObject>;
+
 // The property `name` when present with type T, else nullptr. The model
 // holds only values of the type property_schema names.
 template <typename T>
-const T* find_property(const PropertyMap* properties, const std::string& name) {
+const T* find_property(const Properties* properties, std::string_view name) {
   if (properties == nullptr) return nullptr;
-  auto it = properties->find(name);
-  return it == properties->end() ? nullptr : it->second.get_if<T>();
+  const Value* value = properties->find(name);
+  return value == nullptr ? nullptr : value->get_if<T>();
 }
 
 class ModemModel {
@@ -68,21 +99,22 @@ class ModemModel {
   // Forgets linked objects no modem names any more; returns how many.
   std::size_t prune_linked();
 
-  const ObjectMap& modems() const { return modems_; }
-  const ObjectMap& linked() const { return linked_; }
+  const MirroredObjects& modems() const { return modems_; }
+  const MirroredObjects& linked() const { return linked_; }
   const LocationMap* location(const std::string& modem_path) const;
   std::uint64_t generation() const { return generation_; }
 
  private:
   // Keeps the mirrored properties of the right type; counts the others.
-  PropertyMap filter(const std::string& interface, PropertyMap properties);
+  void filter(std::string_view interface, PropertyMap properties, Properties& into);
+  void add_to(MirroredObject& object, InterfaceMap interfaces);
   void changed() { ++generation_; }
 
   ErrorCounters& errors_;
   bool manager_present_ = false;
   std::string manager_version_;
-  ObjectMap modems_;
-  ObjectMap linked_;
+  MirroredObjects modems_;
+  MirroredObjects linked_;
   std::map<std::string, LocationMap> locations_;
   std::uint64_t generation_ = 1;
 };

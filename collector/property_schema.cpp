@@ -90,20 +90,26 @@ constexpr std::array kInterfaces = {
 }  // namespace
 
 PropertyCheck check_property(std::string_view interface, std::string_view property,
-                             std::string_view signature) {
+                             std::string_view signature, std::string_view* name) {
   for (const auto& p : kProperties) {
     if (p.interface == interface && p.name == property) {
-      return p.signature == signature ? PropertyCheck::kKeep : PropertyCheck::kWrongType;
+      if (p.signature != signature) return PropertyCheck::kWrongType;
+      if (name != nullptr) *name = p.name;
+      return PropertyCheck::kKeep;
     }
   }
   return PropertyCheck::kNotMirrored;
 }
 
 bool is_mirrored_interface(std::string_view interface) {
+  return !mirrored_interface(interface).empty();
+}
+
+std::string_view mirrored_interface(std::string_view interface) {
   for (auto i : kInterfaces) {
-    if (i == interface) return true;
+    if (i == interface) return i;
   }
-  return false;
+  return {};
 }
 
 }  // namespace mmx

@@ -15,8 +15,10 @@ enum class PropertyCheck {
   kNotMirrored,  // not used by the exporter: drop silently
 };
 
+// On kKeep, `name` (when given) is set to the property's name in the
+// schema's own table, which lives as long as the program.
 PropertyCheck check_property(std::string_view interface, std::string_view property,
-                             std::string_view signature);
+                             std::string_view signature, std::string_view* name = nullptr);
 
 // Strings become label values and lists become series: a value larger than
 // ModemManager ever sends is a fault (or an attack) and is dropped, so one
@@ -27,5 +29,7 @@ inline constexpr std::size_t kMaxListElements = 4096;
 // Interfaces whose presence alone matters even when none of their properties
 // are mirrored (e.g. Messaging supported).
 bool is_mirrored_interface(std::string_view interface);
+// The same interface name from the schema's table; empty when not mirrored.
+std::string_view mirrored_interface(std::string_view interface);
 
 }  // namespace mmx

@@ -19,14 +19,14 @@ using Dict = Value::Dict;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-const PropertyMap* find_interface(const InterfaceMap& object, const char* interface) {
+const Properties* find_interface(const MirroredObject& object, const char* interface) {
   auto it = object.find(interface);
   return it == object.end() ? nullptr : &it->second;
 }
 
 // Types were checked when the value entered the model (property_schema).
 template <typename T>
-T get_or(const PropertyMap* properties, const char* name, T fallback = T{}) {
+T get_or(const Properties* properties, const char* name, T fallback = T{}) {
   const T* value = find_property<T>(properties, name);
   return value == nullptr ? fallback : *value;
 }
@@ -34,7 +34,7 @@ T get_or(const PropertyMap* properties, const char* name, T fallback = T{}) {
 // Strings and lists by reference: building a snapshot copies each once,
 // into the snapshot.
 template <typename T>
-const T& ref_or_empty(const PropertyMap* properties, const char* name) {
+const T& ref_or_empty(const Properties* properties, const char* name) {
   static const T kEmpty{};
   const T* value = find_property<T>(properties, name);
   return value == nullptr ? kEmpty : *value;
@@ -63,7 +63,7 @@ std::string last_path_element(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-void fill_signal_values(const PropertyMap* signal, const char* property,
+void fill_signal_values(const Properties* signal, const char* property,
                         s::SignalValues::Builder (s::Signal::Builder::*init)(),
                         s::Signal::Builder& out) {
   const auto& dict = ref_or_empty<Dict>(signal, property);
@@ -80,7 +80,7 @@ void fill_signal_values(const PropertyMap* signal, const char* property,
   v.setErrorRate(number(dict, "error-rate"));
 }
 
-void fill_signal(const PropertyMap& signal, s::Modem::Builder& modem) {
+void fill_signal(const Properties& signal, s::Modem::Builder& modem) {
   auto out = modem.initSignal();
   out.setRateSeconds(get_or<std::uint32_t>(&signal, "Rate"));
   fill_signal_values(&signal, "Cdma", &s::Signal::Builder::initCdma, out);
@@ -104,7 +104,7 @@ std::vector<std::string> split_commas(const std::string& value) {
   return parts;
 }
 
-void fill_location(const PropertyMap& location, const LocationMap* fix, bool redact,
+void fill_location(const Properties& location, const LocationMap* fix, bool redact,
                    s::Modem::Builder& modem) {
   auto out = modem.initLocation();
   out.setCapabilities(get_or<std::uint32_t>(&location, "Capabilities"));
@@ -144,9 +144,9 @@ void fill_location(const PropertyMap& location, const LocationMap* fix, bool red
   }
 }
 
-void fill_sim(const InterfaceMap& object, const std::string& path, std::uint32_t slot, bool primary,
-              const Redaction& redaction, s::Sim::Builder out) {
-  const PropertyMap* sim = find_interface(object, mm::kSim);
+void fill_sim(const MirroredObject& object, const std::string& path, std::uint32_t slot,
+              bool primary, const Redaction& redaction, s::Sim::Builder out) {
+  const Properties* sim = find_interface(object, mm::kSim);
   out.setPath(path);
   out.setSlot(slot);
   out.setPrimary(primary);
@@ -159,8 +159,8 @@ void fill_sim(const InterfaceMap& object, const std::string& path, std::uint32_t
   out.setSimType(get_or<std::uint32_t>(sim, "SimType"));
 }
 
-void fill_bearer(const InterfaceMap& object, const std::string& path, s::Bearer::Builder out) {
-  const PropertyMap* bearer = find_interface(object, mm::kBearer);
+void fill_bearer(const MirroredObject& object, const std::string& path, s::Bearer::Builder out) {
+  const Properties* bearer = find_interface(object, mm::kBearer);
   out.setPath(path);
   out.setIndex(last_path_element(path));
   out.setInterface(ref_or_empty<std::string>(bearer, "Interface"));
@@ -196,7 +196,7 @@ struct SimRef {
   std::uint32_t slot;
 };
 
-std::vector<SimRef> sims_of(const PropertyMap& modem, const ObjectMap& linked) {
+std::vector<SimRef> sims_of(const Properties& modem, const MirroredObjects& linked) {
   std::vector<SimRef> refs;
   const auto& slots = ref_or_empty<std::vector<ObjectPath>>(&modem, "SimSlots");
   for (std::uint32_t i = 0; i < slots.size(); ++i) {
@@ -209,10 +209,10 @@ std::vector<SimRef> sims_of(const PropertyMap& modem, const ObjectMap& linked) {
   return refs;
 }
 
-void fill_modem(const ModemModel& model, const std::string& path, const InterfaceMap& object,
+void fill_modem(const ModemModel& model, const std::string& path, const MirroredObject& object,
                 const Redaction& redaction, s::Modem::Builder out) {
   out.setPath(path);
-  const PropertyMap* modem = find_interface(object, mm::kModem);
+  const Properties* modem = find_interface(object, mm::kModem);
   out.setHasModemInterface(modem != nullptr);
   out.setDeviceId(ref_or_empty<std::string>(modem, "DeviceIdentifier"));
   if (modem != nullptr) {
@@ -267,7 +267,7 @@ void fill_modem(const ModemModel& model, const std::string& path, const Interfac
     out.setCurrentCapabilities(get_or<std::uint32_t>(modem, "CurrentCapabilities"));
   }
 
-  if (const PropertyMap* g = find_interface(object, mm::kModem3gpp)) {
+  if (const Properties* g = find_interface(object, mm::kModem3gpp)) {
     auto out3 = out.initThreeGpp();
     if (!redaction.imei) out3.setImei(ref_or_empty<std::string>(g, "Imei"));
     out3.setRegistrationState(get_or<std::uint32_t>(g, "RegistrationState"));
@@ -277,17 +277,17 @@ void fill_modem(const ModemModel& model, const std::string& path, const Interfac
     out3.setPacketServiceState(get_or<std::uint32_t>(g, "PacketServiceState"));
     out3.setEnabledFacilityLocks(get_or<std::uint32_t>(g, "EnabledFacilityLocks"));
   }
-  if (const PropertyMap* sig = find_interface(object, mm::kSignal)) fill_signal(*sig, out);
-  if (const PropertyMap* loc = find_interface(object, mm::kLocation)) {
+  if (const Properties* sig = find_interface(object, mm::kSignal)) fill_signal(*sig, out);
+  if (const Properties* loc = find_interface(object, mm::kLocation)) {
     fill_location(*loc, model.location(path), redaction.location, out);
   }
-  if (const PropertyMap* msg = find_interface(object, mm::kMessaging)) {
+  if (const Properties* msg = find_interface(object, mm::kMessaging)) {
     out.initMessaging().setMessageCount(
         static_cast<std::uint32_t>(ref_or_empty<std::vector<ObjectPath>>(msg, "Messages").size()));
   }
   if (modem == nullptr) return;
 
-  const ObjectMap& linked = model.linked();
+  const MirroredObjects& linked = model.linked();
   auto sims = sims_of(*modem, linked);
   const auto& primary_sim = ref_or_empty<ObjectPath>(modem, "Sim");
   auto sim_list = out.initSims(static_cast<unsigned>(sims.size()));
@@ -365,7 +365,7 @@ void build_snapshot(const ModemModel& model, const SnapshotContext& context,
   // which renumber the D-Bus paths.
   std::vector<std::pair<const std::string*, const std::string*>> order;
   for (const auto& [path, object] : model.modems()) {
-    const PropertyMap* modem = find_interface(object, mm::kModem);
+    const Properties* modem = find_interface(object, mm::kModem);
     order.emplace_back(&ref_or_empty<std::string>(modem, "DeviceIdentifier"), &path);
   }
   std::sort(order.begin(), order.end(), [](const auto& x, const auto& y) {

@@ -219,3 +219,42 @@ TEST_CASE("model: values larger than ModemManager ever sends are dropped and cou
   CHECK(modem.count("Model") == 1);  // at the bound is fine
   CHECK(errors.get(mmx::ErrorKind::kInvalidValue) == 2);
 }
+
+TEST_CASE("model: properties stay sorted, a set replaces, an erase removes") {
+  mmx::Properties p;
+  p.set("State", std::int32_t{8});
+  p.set("Model", "RM500Q");
+  p.set("Bearers", std::vector<mmx::ObjectPath>{});
+  p.set("State", std::int32_t{11});
+  CHECK(p.size() == 3);
+  CHECK(*mmx::find_property<std::int32_t>(&p, "State") == 11);
+  CHECK(mmx::find_property<std::uint32_t>(&p, "State") == nullptr);
+  CHECK(mmx::find_property<std::int32_t>(&p, "Nope") == nullptr);
+  CHECK(mmx::find_property<std::int32_t>(nullptr, "State") == nullptr);
+  std::vector<std::string_view> names;
+  for (const auto& [name, value] : p) names.push_back(name);
+  CHECK(names == std::vector<std::string_view>{"Bearers", "Model", "State"});
+  p.erase("Model");
+  p.erase("Model");
+  CHECK(p.count("Model") == 0);
+  CHECK(p.size() == 2);
+}
+
+TEST_CASE("model: a change merges into the interface, invalidated names leave it") {
+  mmx::ErrorCounters errors;
+  mmx::ModemModel model(errors);
+  model.set_manager_present(true);
+  model.add_interfaces(kModemPath, sample_modem());
+  CHECK(model.apply_properties_changed(kModemPath, mmx::mm::kModem,
+                                       {{"State", mmx::Value(std::int32_t{11})},
+                                        {"PowerState", mmx::Value(std::uint32_t{3})},
+                                        {"Unknown", mmx::Value(true)}},
+                                       {"Manufacturer"}));
+  const auto& modem = model.modems().at(kModemPath).at(mmx::mm::kModem);
+  CHECK(*mmx::find_property<std::int32_t>(&modem, "State") == 11);
+  CHECK(*mmx::find_property<std::uint32_t>(&modem, "PowerState") == 3u);
+  CHECK(modem.count("Manufacturer") == 0);
+  CHECK(modem.count("Unknown") == 0);
+  CHECK(*mmx::find_property<std::string>(&modem, "DeviceIdentifier") == "abc123");
+  CHECK(errors.get(mmx::ErrorKind::kInvalidValue) == 0);
+}
