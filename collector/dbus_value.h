@@ -20,8 +20,9 @@ struct signature_of<mmx::Value> {
 
 namespace mmx {
 
-// Reads one variant ("v"). A type the exporter has no use for becomes
-// Value::Other; the reader throws sdbus::Error where no variant is.
+// Reads one variant ("v"), where the message's signature has one (as in the
+// "a{sv}" that sdbus-c++'s map reader has entered). A type the exporter has
+// no use for becomes Value::Other.
 sdbus::Message& operator>>(sdbus::Message& message, Value& value);
 
 // Reads an "a{uv}" (Location.GetLocation's reply).

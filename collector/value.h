@@ -1,7 +1,8 @@
 #pragma once
 // A ModemManager property value as the model keeps it. An sdbus::Variant
-// owns a whole sd-bus message (about 2 KiB each, some 100 KiB per modem);
-// this holds only the value, in the shapes ModemManager's properties have.
+// owns a whole sd-bus message (the model took some 80 KiB of heap per modem
+// that way); this holds only the value, in the shapes ModemManager's
+// properties have.
 // The C++ type of the value is its D-Bus signature: a uint32 is "u", an
 // int32 "i", so a property of the wrong type is still told apart.
 
@@ -38,8 +39,9 @@ class Value {
   struct Other {
     bool operator==(const Other&) const = default;
   };
-  // "a{sv}" and "a{uv}" in the order they arrived; a repeated key keeps its
-  // first value, as std::map's emplace did.
+  // "a{sv}" and "a{uv}" in the order they arrived, looked up by a scan (they
+  // hold a handful of entries); a repeated key keeps its first value, as
+  // sdbus-c++'s own std::map reader does.
   using Dict = std::vector<std::pair<std::string, Value>>;
   using UintDict = std::vector<std::pair<std::uint32_t, Value>>;
   using Ports = std::vector<std::pair<std::string, std::uint32_t>>;      // a(su)
