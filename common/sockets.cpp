@@ -15,7 +15,12 @@
 namespace mmx {
 namespace {
 
-constexpr int kBacklog = 128;
+// As systemd's socket units. A burst of connections waits here until the
+// gate accepts it; with 128, 10,000 connections at once overflowed it while
+// the gate waited for a CPU, and the kernel dropped SYNs (the client, a
+// scrape among them, then retries only after 1 s). The kernel caps it at
+// net.core.somaxconn.
+constexpr int kBacklog = 4096;
 
 std::string errno_text() {
   return std::strerror(errno);

@@ -14,8 +14,11 @@ namespace mmx {
 
 class ConnectionStream final : public httplib::Stream {
  public:
-  ConnectionStream(Connection& connection, Connection::Clock::time_point write_deadline)
-      : connection_(connection), unread_(connection.head()), deadline_(write_deadline) {}
+  // `head`: the request head to hand httplib (the connection's, or a
+  // screened copy of it).
+  ConnectionStream(Connection& connection, Connection::Clock::time_point write_deadline,
+                   std::string_view head)
+      : connection_(connection), unread_(head), deadline_(write_deadline) {}
 
   bool is_readable() const override { return !unread_.empty(); }
   bool is_writable() const override { return !failed_ && Connection::Clock::now() < deadline_; }

@@ -18,6 +18,7 @@
 #include "gzip_splice.h"
 #include "landing_page.h"
 #include "log.h"
+#include "request_head.h"
 #include "sockets.h"
 
 namespace mmx {
@@ -62,6 +63,8 @@ std::string error_body(int status) {
   switch (status) {
     case 400:
       return "400 bad request\n";
+    case 401:
+      return "401 unauthorized\n";
     case 404:
       return "404 page not found\n";
     case 405:
@@ -98,9 +101,7 @@ std::vector<std::pair<std::string, std::string>> response_headers(const HttpOpti
       {"Referrer-Policy", "no-referrer"},
       // The landing page is one document with one inline style block and
       // no script; nothing else may load or run.
-      {"Content-Security-Policy",
-       "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
-       "form-action 'none'; frame-ancestors 'none'"},
+      {"Content-Security-Policy", std::string(landing_page_content_security_policy())},
   };
   // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
   for (const auto& header : options.headers) {
@@ -135,7 +136,11 @@ class HttpServer::Processor final : public httplib::Server {
 
   bool answer(Connection& connection, bool close_connection,
               Connection::Clock::time_point write_deadline) {
-    ConnectionStream stream(connection, write_deadline);
+    // httplib parses Range with a recursive std::regex (megabytes of stack
+    // for a long value) before anything could drop it: it never sees one.
+    const std::string without_range = without_range_header(connection.head());
+    ConnectionStream stream(connection, write_deadline,
+                            without_range.empty() ? connection.head() : without_range);
     bool connection_closed = false;
     const bool ok =
         process_request(stream, close_connection, connection_closed, [](httplib::Request& req) {
@@ -157,9 +162,17 @@ class HttpServer::Handlers {
   Handlers(SnapshotCache& cache, HttpOptions options)
       : cache_(cache),
         options_(std::move(options)),
-        routes_{{options_.telemetry_path, &Handlers::metrics},
-                {kHealthPath, &Handlers::health},
-                {kLandingPath, &Handlers::landing}} {}
+        metrics_path_(options_.route_prefix + options_.telemetry_path),
+        health_path_(options_.route_prefix + kHealthPath),
+        routes_{{metrics_path_, &Handlers::metrics},
+                {health_path_, &Handlers::health},
+                {options_.route_prefix + kLandingPath, &Handlers::landing}} {
+    // "/mm" as well as "/mm/": the page's links are relative to whichever
+    // was asked for.
+    if (!options_.route_prefix.empty()) {
+      routes_.push_back({options_.route_prefix, &Handlers::landing});
+    }
+  }
 
   void install(httplib::Server& server) {
     // Every method is dispatched here, so httplib's std::regex route
@@ -167,6 +180,7 @@ class HttpServer::Handlers {
     server.set_pre_routing_handler(
         [this](const httplib::Request& req,
                httplib::Response& res) -> httplib::Server::HandlerResponse {
+          if (!authorized(req, res)) return httplib::Server::HandlerResponse::Handled;
           if (req.method == "GET" || req.method == "HEAD") {
             dispatch(req, res);
           } else {
@@ -201,6 +215,9 @@ class HttpServer::Handlers {
     httplib::Headers headers;
     for (const auto& [name, value] : response_headers(options_)) headers.emplace(name, value);
     server.set_default_headers(std::move(headers));
+    // Only for the Keep-Alive header httplib writes: the gate enforces both.
+    server.set_keep_alive_timeout(kIdleTimeout.count());
+    server.set_keep_alive_max_count(kKeepAliveMaxRequests);
     if (options_.log_requests) {
       server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
         log_debug("HTTP request", {{"method", req.method},
@@ -214,6 +231,25 @@ class HttpServer::Handlers {
   const HttpOptions& options() const { return options_; }
 
  private:
+  // Every path needs the credentials when basic auth is configured, as
+  // with exporter-toolkit. Runs on a worker: a check may take a bcrypt.
+  bool authorized(const httplib::Request& req, httplib::Response& res) {
+    if (options_.basic_auth == nullptr) return true;
+    switch (options_.basic_auth->check(req.get_header_value("Authorization"))) {
+      case AuthResult::kOk:
+        return true;
+      case AuthResult::kUnauthorized:
+        res.set_header("WWW-Authenticate", std::string(BasicAuth::kChallenge));
+        set_error(res, 401);
+        return false;
+      case AuthResult::kBusy:
+        res.set_header("Retry-After", "1");
+        set_error(res, 503);
+        return false;
+    }
+    return false;
+  }
+
   using Handler = void (Handlers::*)(const httplib::Request&, httplib::Response&);
   struct Route {
     std::string path;
@@ -305,13 +341,18 @@ class HttpServer::Handlers {
     info.version = build.version;
     info.revision = build.revision;
     info.page_path = req.path;
-    info.metrics_path = options_.telemetry_path;
-    info.health_path = kHealthPath;
+    info.metrics_path = metrics_path_;
+    info.health_path = health_path_;
     std::unique_ptr<capnp::FlatArrayMessageReader> message;
     std::optional<schema::Snapshot::Reader> snapshot;
-    if (view.up(std::chrono::steady_clock::now())) {
+    const auto now = std::chrono::steady_clock::now();
+    std::string problem;
+    if (view.up(now)) {
       message = view.frame->open();
       snapshot = message->getRoot<schema::Snapshot>();
+    } else {
+      problem = view.problem(now);
+      info.collector_problem = problem;
     }
     res.set_content(render_landing_page(snapshot, info), "text/html; charset=utf-8");
   }
@@ -324,7 +365,9 @@ class HttpServer::Handlers {
 
   SnapshotCache& cache_;
   const HttpOptions options_;
-  const std::vector<Route> routes_;
+  const std::string metrics_path_;
+  const std::string health_path_;
+  std::vector<Route> routes_;
   ProcessStatsReader process_stats_;  // opened now, read after the sandbox is up
   std::mutex process_stats_mutex_;
 };
@@ -335,7 +378,7 @@ HttpServer::HttpServer(SnapshotCache& cache, HttpOptions options)
   limits.workers = kWorkers;
   limits.max_connections = kMaxConnections;
   limits.max_requests = options.max_requests;
-  limits.limited_path = options.telemetry_path;
+  limits.limited_path = options.route_prefix + options.telemetry_path;
   limits.head_timeout = kHeadTimeout;
   limits.write_timeout = kWriteTimeout;
   limits.idle_timeout = kIdleTimeout;

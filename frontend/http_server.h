@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "basic_auth.h"
 #include "connection_gate.h"
 #include "snapshot_cache.h"
 #include "unique_fd.h"
@@ -44,8 +45,15 @@ struct HttpOptions {
   // a proxy on the same host). Must outlive the server.
   SSL_CTX* tls = nullptr;
   // Headers every response carries, the gate's own errors included, on top
-  // of the security headers the server always sends.
+  // of the security headers the server always sends (http_server_config.
+  // headers of --web.config.file; a name in both takes this value).
   std::vector<std::pair<std::string, std::string>> headers;
+  // basic_auth_users of --web.config.file: every request must pass it.
+  // Null: no authentication. Must outlive the server.
+  const BasicAuth* basic_auth = nullptr;
+  // --web.route-prefix: "" or "/mm" (no trailing "/"); every path is served
+  // under it.
+  std::string route_prefix;
 };
 
 class HttpServer {

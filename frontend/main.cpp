@@ -143,6 +143,11 @@ int run(const FrontendConfig& config) {
   options.telemetry_path = config.telemetry_path;
   options.max_requests = config.max_requests;
   options.log_requests = config.log_level == LogLevel::kDebug;
+  // `security` lives until run() returns, after the server has stopped.
+  options.tls = security->tls.get();
+  options.headers = security->headers;
+  options.basic_auth = security->basic_auth.get();
+  options.route_prefix = security->route_prefix;
   HttpServer http(cache, options);
   for (UniqueFd& fd : listeners) http.add_listener(std::move(fd));
 

@@ -10,6 +10,7 @@
 // that decodes to a line break.
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace mmx {
@@ -63,6 +64,11 @@ struct HeadVerdict {
   std::string_view reason;
 };
 HeadVerdict check_request_head(std::string_view head);
+
+// The head without its Range header fields, or "" when it has none. Whole
+// bodies only: many ranges of /metrics would make a multipart body many
+// times its size, and RFC 9110 lets a server ignore Range.
+std::string without_range_header(std::string_view head);
 
 // "431 Request Header Fields Too Large" and friends.
 std::string_view status_text(int status);
