@@ -103,3 +103,12 @@ TEST_CASE("request head: malformed lines") {
   // A tab in a value is allowed.
   CHECK(scan(kGet + "X: a\tb\r\n\r\n").state == HeadScan::State::kComplete);
 }
+
+TEST_CASE("request head: Range fields are taken out before httplib sees them") {
+  CHECK(mmx::without_range_header(kGet + "Accept: */*\r\n\r\n").empty());
+  const std::string head = kGet + "Range: bytes=0-1,2-3\r\nAccept: */*\r\nrange: bytes=5-\r\n\r\n";
+  CHECK(mmx::without_range_header(head) == kGet + "Accept: */*\r\n\r\n");
+  // A field that only starts like it stays.
+  const std::string other = kGet + "Range-Unit: x\r\n\r\n";
+  CHECK(mmx::without_range_header(other).empty());
+}
