@@ -59,7 +59,11 @@ class Connection {
   // Drops the head just answered; what follows it is the next request's.
   void finish_request();
   // A pipelined request is already (partly) buffered.
-  bool has_buffered_bytes() const { return !buffer_.empty(); }
+  // Bytes TLS has decrypted but the buffer has no room for yet count too:
+  // poll() would never report them.
+  bool has_buffered_bytes() const {
+    return !buffer_.empty() || (ssl_ && SSL_has_pending(ssl_.get()) == 1);
+  }
 
   // Writes all of `data` by `deadline`, waiting for the socket as needed.
   bool write_all(std::string_view data, Clock::time_point deadline);

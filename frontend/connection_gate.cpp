@@ -143,13 +143,12 @@ void ConnectionGate::poll_loop() {
       }
       const auto now = Clock::now();
       for (auto& connection : back) {
-        connection->deadline = now + limits_.idle_timeout;
-        waiting_.push_back(Waiting{std::move(connection), POLLIN, true});
         // A pipelined request may be buffered already, with nothing more
-        // to come from the socket.
-        if (waiting_.back().connection->has_buffered_bytes() && !advance(waiting_.back())) {
-          waiting_.pop_back();
-        }
+        // to come from the socket: it gets the head's time, not idle time.
+        const bool pipelined = connection->has_buffered_bytes();
+        connection->deadline = now + (pipelined ? limits_.head_timeout : limits_.idle_timeout);
+        waiting_.push_back(Waiting{std::move(connection), POLLIN, !pipelined});
+        if (pipelined && !advance(waiting_.back())) waiting_.pop_back();
       }
     }
 
