@@ -114,7 +114,10 @@ void append_bytes(std::string& out, double bytes) {
 // The two largest units: "45 s", "3 min 20 s", "1 h 0 min", "2 d 4 h".
 void append_duration(std::string& out, double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) seconds = 0;
-  const auto s = static_cast<std::uint64_t>(seconds);
+  // The snapshot's value is anyone's double: beyond this (some 31,700
+  // years) the cast below would be undefined.
+  constexpr double kLongest = 1e12;
+  const auto s = static_cast<std::uint64_t>(std::min(seconds, kLongest));
   struct Unit {
     std::uint64_t seconds;
     std::string_view name;
