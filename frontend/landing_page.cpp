@@ -247,8 +247,11 @@ void append_health(std::string& out, std::optional<schema::Snapshot::Reader> sna
   }
 
   // A clock step can make the age negative; it is then "now".
-  const double age_seconds = std::max<double>(
-      0.0, static_cast<double>(now_unix_nanos(info) - snapshot->getTimeUnixNanos()) / 1e9);
+  // The subtraction is done in double: the snapshot's time is any int64.
+  const double age_seconds =
+      std::max<double>(0.0, (static_cast<double>(now_unix_nanos(info)) -
+                             static_cast<double>(snapshot->getTimeUnixNanos())) /
+                                1e9);
   const double heartbeat_seconds = snapshot->getHeartbeatIntervalMillis() / 1000.0;
   // The frontend gives up after three missed heartbeats; one missed is
   // worth a look already.
