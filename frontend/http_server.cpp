@@ -174,7 +174,9 @@ class HttpServer::Handlers {
     }
   }
 
-  void install(httplib::Server& server) {
+  // `headers`: what every response carries (response_headers()).
+  void install(httplib::Server& server,
+               const std::vector<std::pair<std::string, std::string>>& headers) {
     // Every method is dispatched here, so httplib's std::regex route
     // matching never runs and no method reaches its body reading.
     server.set_pre_routing_handler(
@@ -212,9 +214,7 @@ class HttpServer::Handlers {
           res.status = 500;
           res.set_content("500 internal server error\n", kPlainText);
         });
-    httplib::Headers headers;
-    for (const auto& [name, value] : response_headers(options_)) headers.emplace(name, value);
-    server.set_default_headers(std::move(headers));
+    server.set_default_headers(httplib::Headers(headers.begin(), headers.end()));
     // Only for the Keep-Alive header httplib writes: the gate enforces both.
     server.set_keep_alive_timeout(kIdleTimeout.count());
     server.set_keep_alive_max_count(kKeepAliveMaxRequests);
@@ -383,12 +383,12 @@ HttpServer::HttpServer(SnapshotCache& cache, HttpOptions options)
   limits.write_timeout = kWriteTimeout;
   limits.idle_timeout = kIdleTimeout;
   limits.keep_alive_max_requests = kKeepAliveMaxRequests;
+  // One list for both: httplib's responses and the gate's own refusals.
+  const auto headers = response_headers(options);
   std::string header_lines;
-  for (const auto& [name, value] : response_headers(options)) {
-    header_lines += name + ": " + value + "\r\n";
-  }
+  for (const auto& [name, value] : headers) header_lines += name + ": " + value + "\r\n";
   handlers_ = std::make_unique<Handlers>(cache, std::move(options));
-  handlers_->install(*processor_);
+  handlers_->install(*processor_, headers);
   gate_ = std::make_unique<ConnectionGate>(
       limits,
       [processor = processor_.get()](Connection& connection, bool close_connection,
