@@ -3,8 +3,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -24,8 +26,28 @@ using Clock = Connection::Clock;
 constexpr int kAcceptBatch = 64;
 // Out of descriptors with nothing to close: try accepting again after this.
 constexpr std::chrono::milliseconds kAcceptPause{100};
-// The poll never sleeps longer, so a missed wake-up costs at most this.
-constexpr std::chrono::milliseconds kLongestPoll{1000};
+
+// What an epoll event carries: a connection's slot index in the low half
+// and its generation in the high half, or one of these.
+constexpr std::uint64_t kWakeToken = UINT64_MAX;
+constexpr std::uint64_t kTimerToken = UINT64_MAX - 1;
+constexpr std::uint64_t kListenerTokens = UINT64_MAX - 2;  // minus the index
+
+std::uint64_t slot_token(std::uint32_t index, std::uint32_t generation) {
+  return (std::uint64_t{generation} << 32) | index;
+}
+
+UniqueFd checked(int fd, const char* what) {
+  if (fd < 0) throw std::runtime_error(std::string(what) + ": " + std::strerror(errno));
+  return UniqueFd(fd);
+}
+
+bool epoll_control(int epoll_fd, int operation, int fd, std::uint32_t events, std::uint64_t token) {
+  epoll_event event{};
+  event.events = events;
+  event.data.u64 = token;
+  return ::epoll_ctl(epoll_fd, operation, fd, &event) == 0;
+}
 
 PeerAddress address_of(const sockaddr_storage& address) {
   PeerAddress peer;
@@ -78,16 +100,25 @@ ConnectionGate::ConnectionGate(GateLimits limits, Answer answer, std::string res
     : limits_(limits),
       answer_(std::move(answer)),
       response_headers_(std::move(response_headers)),
-      wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-  if (!wake_fd_) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+      epoll_fd_(checked(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1")),
+      wake_fd_(checked(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd")),
+      timer_fd_(checked(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC),
+                        "timerfd_create")) {
+  // The wake-up stays readable (level-triggered, never read): every
+  // thread sees it, each returns.
+  if (!epoll_control(epoll_fd_.get(), EPOLL_CTL_ADD, wake_fd_.get(), EPOLLIN, kWakeToken) ||
+      !epoll_control(epoll_fd_.get(), EPOLL_CTL_ADD, timer_fd_.get(), EPOLLIN | EPOLLONESHOT,
+                     kTimerToken)) {
+    throw std::runtime_error(std::string("epoll_ctl: ") + std::strerror(errno));
+  }
 }
 
 ConnectionGate::~ConnectionGate() {
-  if (!poller_.joinable() && workers_.empty()) return;
+  if (threads_.empty()) return;
   if (stop(std::chrono::seconds(2))) return;
   // Only reached when the owner ignored stop()'s false: better a leak at
   // exit than std::terminate.
-  for (std::thread& worker : workers_) worker.detach();
+  for (std::thread& thread : threads_) thread.detach();
 }
 
 void ConnectionGate::add_listener(int fd, SSL_CTX* tls, std::string address) {
@@ -101,117 +132,63 @@ void ConnectionGate::add_listener(int fd, SSL_CTX* tls, std::string address) {
 
 void ConnectionGate::start(Failure on_failure) {
   on_failure_ = std::move(on_failure);
-  for (std::size_t i = 0; i < std::max<std::size_t>(1, limits_.workers); ++i) {
-    workers_.emplace_back([this] { work(); });
+  for (std::size_t i = 0; i < listeners_.size(); ++i) {
+    if (!epoll_control(epoll_fd_.get(), EPOLL_CTL_ADD, listeners_[i].fd, EPOLLIN | EPOLLONESHOT,
+                       kListenerTokens - i)) {
+      throw std::runtime_error(std::string("epoll_ctl: ") + std::strerror(errno));
+    }
   }
-  poller_ = std::thread([this] { poll_loop(); });
-}
-
-void ConnectionGate::wake() {
-  const std::uint64_t one = 1;
-  (void)!::write(wake_fd_.get(), &one, sizeof one);
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, limits_.workers); ++i) {
+    threads_.emplace_back([this] { run(); });
+  }
 }
 
 bool ConnectionGate::stop(std::chrono::milliseconds grace) {
   const auto deadline = Clock::now() + grace;
-  stopping_ = true;
-  wake();
-  if (poller_.joinable()) poller_.join();
   std::unique_lock lock(mutex_);
-  workers_stop_ = true;
-  work_ready_.notify_all();
-  // Requests admitted are answered, queued ones too: the client was told
-  // nothing yet, and a scrape in flight during a restart should not fail.
-  if (!all_answered_.wait_until(lock, deadline, [this] { return admitted_ == 0; })) return false;
-  open_.fetch_sub(returned_.size());
-  returned_.clear();
+  stopping_ = true;
+  for (const Listener& listener : listeners_) {
+    ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, listener.fd, nullptr);
+  }
+  for (std::uint32_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].connection && !slots_[i].busy) close_locked(i);
+  }
+  const std::uint64_t one = 1;
+  (void)!::write(wake_fd_.get(), &one, sizeof one);
+  // Requests being answered are finished: the client was told nothing
+  // yet, and a scrape in flight during a restart should not fail.
+  if (!none_busy_.wait_until(lock, deadline, [this] { return busy_ == 0; })) return false;
   lock.unlock();
-  for (std::thread& worker : workers_) worker.join();
-  workers_.clear();
+  for (std::thread& thread : threads_) thread.join();
+  threads_.clear();
   return true;
 }
 
-void ConnectionGate::poll_loop() {
-  std::vector<pollfd> fds;
-  std::vector<std::string> failures;
-  while (!stopping_.load()) {
-    {
-      std::vector<std::unique_ptr<Connection>> back;
-      {
-        std::lock_guard lock(mutex_);
-        back.swap(returned_);
-      }
-      const auto now = Clock::now();
-      for (auto& connection : back) {
-        // A pipelined request may be buffered already, with nothing more
-        // to come from the socket: it gets the head's time, not idle time.
-        const bool pipelined = connection->has_buffered_bytes();
-        connection->deadline = now + (pipelined ? limits_.head_timeout : limits_.idle_timeout);
-        waiting_.push_back(Waiting{std::move(connection), POLLIN, !pipelined});
-        if (pipelined && !advance(waiting_.back())) waiting_.pop_back();
-      }
-    }
-
-    const auto now = Clock::now();
-    auto next_deadline = now + kLongestPoll;
-    std::erase_if(waiting_, [&](const Waiting& w) {
-      if (w.connection->deadline <= now) {
-        open_.fetch_sub(1);
-        return true;
-      }
-      next_deadline = std::min(next_deadline, w.connection->deadline);
-      return false;
-    });
-
-    fds.clear();
-    fds.push_back({wake_fd_.get(), POLLIN, 0});
-    const bool accepting = now >= accept_paused_until_;
-    if (!accepting) next_deadline = std::min(next_deadline, accept_paused_until_);
-    for (const Listener& listener : listeners_) {
-      fds.push_back({accepting && !listener.failed ? listener.fd : -1, POLLIN, 0});
-    }
-    const std::size_t first_connection = fds.size();
-    for (const Waiting& w : waiting_) fds.push_back({w.connection->fd(), w.events, 0});
-
-    // Rounded up, so a deadline is never polled for twice.
-    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_deadline - now);
-    const int timeout = static_cast<int>(
-        std::clamp<std::chrono::milliseconds::rep>(wait.count() + 1, 0, kLongestPoll.count()));
-    const int ready = ::poll(fds.data(), fds.size(), timeout);
+void ConnectionGate::run() {
+  while (true) {
+    epoll_event event{};
+    const int ready = ::epoll_wait(epoll_fd_.get(), &event, 1, -1);
     if (ready < 0) {
       if (errno == EINTR) continue;
-      log_error("poll failed", {{"err", std::strerror(errno)}});
+      log_error("epoll_wait failed", {{"err", std::strerror(errno)}});
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
       continue;
     }
-    if (fds[0].revents != 0) {
-      std::uint64_t count = 0;
-      (void)!::read(wake_fd_.get(), &count, sizeof count);
+    if (ready == 0) continue;
+    const std::uint64_t token = event.data.u64;
+    if (token == kWakeToken) return;
+    if (token == kTimerToken) {
+      expire();
+    } else if (token > kListenerTokens - listeners_.size()) {
+      accept_from(static_cast<std::size_t>(kListenerTokens - token));
+    } else {
+      serve(token);
     }
-
-    // Connections first: accepting may append to waiting_.
-    std::vector<bool> gone(waiting_.size(), false);
-    for (std::size_t i = 0; i < waiting_.size(); ++i) {
-      if (fds[first_connection + i].revents == 0) continue;
-      gone[i] = !advance(waiting_[i]);
-    }
-    std::size_t index = 0;
-    std::erase_if(waiting_, [&](const Waiting&) { return gone[index++]; });
-
-    for (std::size_t i = 0; i < listeners_.size(); ++i) {
-      if (fds[1 + i].revents != 0) accept_from(listeners_[i], failures);
-    }
-    for (const std::string& address : failures) {
-      log_error("Stopped serving HTTP: the listening socket failed", {{"address", address}});
-      if (on_failure_) on_failure_(address);
-    }
-    failures.clear();
   }
-  open_.fetch_sub(waiting_.size());
-  waiting_.clear();
 }
 
-void ConnectionGate::accept_from(Listener& listener, std::vector<std::string>& failures) {
+void ConnectionGate::accept_from(std::size_t index) {
+  Listener& listener = listeners_[index];
   for (int i = 0; i < kAcceptBatch; ++i) {
     sockaddr_storage address{};
     socklen_t length = sizeof address;
@@ -219,78 +196,145 @@ void ConnectionGate::accept_from(Listener& listener, std::vector<std::string>& f
                              SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       const int error = errno;
-      if (error == EAGAIN || error == EWOULDBLOCK) return;
+      if (error == EAGAIN || error == EWOULDBLOCK) break;
       if (is_connection_error(error)) continue;
       if (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM) {
-        if (!evict_quietest()) accept_paused_until_ = Clock::now() + kAcceptPause;
-        return;
+        std::lock_guard lock(mutex_);
+        if (!evict_quietest_locked()) {
+          accept_paused_until_ = Clock::now() + kAcceptPause;
+          schedule_locked(accept_paused_until_);
+          return;  // the timer arms the listeners again
+        }
+        continue;
       }
-      listener.failed = true;
-      failures.push_back(listener.address);
+      log_error("Stopped serving HTTP: the listening socket failed",
+                {{"address", listener.address}, {"err", std::strerror(error)}});
+      {
+        std::lock_guard lock(mutex_);
+        listener.failed = true;
+      }
+      if (on_failure_) on_failure_(listener.address);
       return;
     }
     auto connection = std::make_unique<Connection>(UniqueFd(fd), listener.tls, address_of(address),
                                                    listener.local);
     open_.fetch_add(1);
-    if (open_.load() > limits_.max_connections && !evict_quietest()) {
-      answer_and_close(std::move(connection), 503, "503 too many connections\n");
+    std::unique_lock lock(mutex_);
+    if (stopping_.load()) {
+      lock.unlock();
+      connection.reset();
+      open_.fetch_sub(1);
+      return;
+    }
+    if (open_.load() > limits_.max_connections && !evict_quietest_locked()) {
+      lock.unlock();
+      refuse(*connection, 503, "503 too many connections\n");
+      connection.reset();
+      open_.fetch_sub(1);
       continue;
     }
-    connection->deadline = Clock::now() + limits_.head_timeout;
-    waiting_.push_back(Waiting{std::move(connection), POLLIN, false});
-    // Most clients send the request with the connection: answer it now
-    // rather than after another round of poll.
-    if (!advance(waiting_.back())) waiting_.pop_back();
-  }
-}
-
-bool ConnectionGate::evict_quietest() {
-  auto quietest = waiting_.end();
-  for (auto it = waiting_.begin(); it != waiting_.end(); ++it) {
-    if (quietest == waiting_.end() ||
-        it->connection->last_activity < quietest->connection->last_activity) {
-      quietest = it;
+    std::uint32_t slot = 0;
+    if (free_slots_.empty()) {
+      slot = static_cast<std::uint32_t>(slots_.size());
+      slots_.emplace_back();
+    } else {
+      slot = free_slots_.back();
+      free_slots_.pop_back();
     }
+    connection->deadline = Clock::now() + limits_.head_timeout;
+    slots_[slot].connection = std::move(connection);
+    slots_[slot].busy = false;
+    slots_[slot].idle = false;
+    // Most clients send the request with the connection: epoll reports
+    // it at once, to whichever thread waits.
+    if (!epoll_control(epoll_fd_.get(), EPOLL_CTL_ADD, slots_[slot].connection->fd(),
+                       EPOLLIN | EPOLLONESHOT, slot_token(slot, slots_[slot].generation))) {
+      close_locked(slot);
+      continue;
+    }
+    schedule_locked(slots_[slot].connection->deadline);
   }
-  if (quietest == waiting_.end()) return false;
-  log_debug("Closing the quietest connection to make room",
-            {{"remote", quietest->connection->remote().ip}});
-  waiting_.erase(quietest);
-  open_.fetch_sub(1);
-  return true;
+  std::lock_guard lock(mutex_);
+  if (!stopping_.load() && !listener.failed) {
+    epoll_control(epoll_fd_.get(), EPOLL_CTL_MOD, listener.fd, EPOLLIN | EPOLLONESHOT,
+                  kListenerTokens - index);
+  }
 }
 
-bool ConnectionGate::advance(Waiting& waiting) {
-  Connection& connection = *waiting.connection;
-  const bool had_bytes = connection.has_buffered_bytes();
-  switch (connection.advance()) {
-    case Connection::Progress::kWantRead:
-      waiting.events = POLLIN;
-      if (waiting.idle && !had_bytes && connection.has_buffered_bytes()) {
+void ConnectionGate::serve(std::uint64_t token) {
+  const auto index = static_cast<std::uint32_t>(token & 0xffffffffu);
+  Connection* taken = nullptr;
+  bool idle = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (index >= slots_.size()) return;
+    Slot& slot = slots_[index];
+    // Closed since the event was queued, or the slot holds another one now.
+    if (!slot.connection || slot.busy || slot_token(index, slot.generation) != token) return;
+    slot.busy = true;
+    ++busy_;
+    taken = slot.connection.get();
+    idle = slot.idle;
+  }
+  Connection& connection = *taken;
+  std::uint32_t events = 0;  // what to wait for next; 0: close
+  while (true) {
+    const bool had_bytes = connection.has_buffered_bytes();
+    const Connection::Progress progress = connection.advance();
+    if (progress == Connection::Progress::kWantRead) {
+      if (idle && !had_bytes && connection.has_buffered_bytes()) {
         // The next request has begun: it gets the head's time, not the
         // rest of the idle time.
-        waiting.idle = false;
+        idle = false;
         connection.deadline = std::min(connection.deadline, Clock::now() + limits_.head_timeout);
       }
-      return true;
-    case Connection::Progress::kWantWrite:
-      waiting.events = POLLOUT;
-      return true;
-    case Connection::Progress::kHead:
-      admit(std::move(waiting.connection));
-      return false;
-    case Connection::Progress::kRejected: {
+      events = EPOLLIN;
+    } else if (progress == Connection::Progress::kWantWrite) {
+      events = EPOLLOUT;
+    } else if (progress == Connection::Progress::kRejected) {
       const HeadScan scan = connection.head_scan();
-      answer_and_close(std::move(waiting.connection), scan.status,
-                       std::to_string(scan.status) + " " + std::string(scan.reason) + "\n");
-      return false;
+      refuse(connection, scan.status,
+             std::to_string(scan.status) + " " + std::string(scan.reason) + "\n");
+    } else if (progress == Connection::Progress::kHead) {
+      if (answer_request(connection)) {
+        connection.finish_request();
+        // A pipelined request may be buffered already, with nothing more
+        // to come from the socket: it is answered now, within the head's
+        // time.
+        const bool pipelined = connection.has_buffered_bytes();
+        connection.deadline =
+            Clock::now() + (pipelined ? limits_.head_timeout : limits_.idle_timeout);
+        idle = !pipelined;
+        if (pipelined && !stopping_.load()) continue;
+        events = EPOLLIN;
+      }
     }
-    case Connection::Progress::kClosed:
-      break;
+    break;
   }
-  waiting.connection.reset();
-  open_.fetch_sub(1);
-  return false;
+  std::lock_guard lock(mutex_);
+  slots_[index].idle = idle;
+  release_locked(index, events);
+}
+
+bool ConnectionGate::answer_request(Connection& connection) {
+  const bool limited = limits_.max_requests > 0 && is_limited(connection);
+  if (limited && limited_answering_.fetch_add(1) >= limits_.max_requests) {
+    limited_answering_.fetch_sub(1);
+    refuse(connection, 503,
+           "Limit of concurrent requests reached (" + std::to_string(limits_.max_requests) +
+               "), try again later.\n");
+    return false;
+  }
+  const bool close =
+      stopping_.load() || connection.requests_served + 1 >= limits_.keep_alive_max_requests;
+  bool keep = false;
+  try {
+    keep = answer_(connection, close, Clock::now() + limits_.write_timeout) && !close;
+  } catch (const std::exception& e) {
+    log_error("Answering a request failed", {{"err", e.what()}});
+  }
+  if (limited) limited_answering_.fetch_sub(1);
+  return keep;
 }
 
 bool ConnectionGate::is_limited(const Connection& connection) const {
@@ -302,26 +346,7 @@ bool ConnectionGate::is_limited(const Connection& connection) const {
   return target == limits_.limited_path;
 }
 
-void ConnectionGate::admit(std::unique_ptr<Connection> connection) {
-  const bool limited = limits_.max_requests > 0 && is_limited(*connection);
-  {
-    std::lock_guard lock(mutex_);
-    if (!limited || limited_admitted_ < limits_.max_requests) {
-      ++admitted_;
-      if (limited) ++limited_admitted_;
-      connection->counted_as_limited = limited;
-      queue_.push_back(std::move(connection));
-      work_ready_.notify_one();
-      return;
-    }
-  }
-  answer_and_close(std::move(connection), 503,
-                   "Limit of concurrent requests reached (" + std::to_string(limits_.max_requests) +
-                       "), try again later.\n");
-}
-
-void ConnectionGate::answer_and_close(std::unique_ptr<Connection> connection, int status,
-                                      std::string_view body) {
+void ConnectionGate::refuse(Connection& connection, int status, std::string_view body) const {
   std::string response = "HTTP/1.1 " + std::to_string(status) + " " +
                          std::string(status_text(status)) +
                          "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
@@ -329,52 +354,95 @@ void ConnectionGate::answer_and_close(std::unique_ptr<Connection> connection, in
   response += response_headers_;
   response += "\r\n";
   response.append(body);
-  connection->write_without_waiting(response);
+  connection.write_without_waiting(response);
   log_debug("Refused a request",
-            {{"remote", connection->remote().ip}, {"status", std::to_string(status)}});
-  connection.reset();
+            {{"remote", connection.remote().ip}, {"status", std::to_string(status)}});
+}
+
+void ConnectionGate::expire() {
+  std::uint64_t expirations = 0;
+  (void)!::read(timer_fd_.get(), &expirations, sizeof expirations);
+  std::lock_guard lock(mutex_);
+  const auto now = Clock::now();
+  timer_at_ = Clock::time_point::max();
+  for (std::uint32_t i = 0; i < slots_.size(); ++i) {
+    const Slot& slot = slots_[i];
+    if (!slot.connection || slot.busy) continue;
+    if (slot.connection->deadline <= now) {
+      close_locked(i);
+    } else {
+      schedule_locked(slot.connection->deadline);
+    }
+  }
+  if (accept_paused_until_ != Clock::time_point{}) {
+    if (accept_paused_until_ <= now) {
+      accept_paused_until_ = {};
+      if (!stopping_.load()) {
+        for (std::size_t i = 0; i < listeners_.size(); ++i) {
+          if (listeners_[i].failed) continue;
+          epoll_control(epoll_fd_.get(), EPOLL_CTL_MOD, listeners_[i].fd, EPOLLIN | EPOLLONESHOT,
+                        kListenerTokens - i);
+        }
+      }
+    } else {
+      schedule_locked(accept_paused_until_);
+    }
+  }
+  epoll_control(epoll_fd_.get(), EPOLL_CTL_MOD, timer_fd_.get(), EPOLLIN | EPOLLONESHOT,
+                kTimerToken);
+}
+
+void ConnectionGate::release_locked(std::uint32_t index, std::uint32_t events) {
+  Slot& slot = slots_[index];
+  if (events != 0 && !stopping_.load() &&
+      epoll_control(epoll_fd_.get(), EPOLL_CTL_MOD, slot.connection->fd(), events | EPOLLONESHOT,
+                    slot_token(index, slot.generation))) {
+    slot.busy = false;
+    schedule_locked(slot.connection->deadline);
+  } else {
+    close_locked(index);
+  }
+  if (--busy_ == 0) none_busy_.notify_all();
+}
+
+void ConnectionGate::close_locked(std::uint32_t index) {
+  Slot& slot = slots_[index];
+  // A busy slot was taken out by its event and is still registered:
+  // closing the descriptor ends the registration as well.
+  slot.connection.reset();
+  slot.busy = false;
+  slot.idle = false;
+  ++slot.generation;
+  free_slots_.push_back(index);
   open_.fetch_sub(1);
 }
 
-void ConnectionGate::work() {
-  std::unique_lock lock(mutex_);
-  while (true) {
-    work_ready_.wait(lock, [this] { return !queue_.empty() || workers_stop_; });
-    if (queue_.empty()) return;
-    std::unique_ptr<Connection> connection = std::move(queue_.front());
-    queue_.pop_front();
-    lock.unlock();
-
-    const bool limited = connection->counted_as_limited;
-    const bool close =
-        stopping_.load() || connection->requests_served + 1 >= limits_.keep_alive_max_requests;
-    bool keep = false;
-    try {
-      keep = answer_(*connection, close, Clock::now() + limits_.write_timeout) && !close;
-    } catch (const std::exception& e) {
-      log_error("Answering a request failed", {{"err", e.what()}});
+bool ConnectionGate::evict_quietest_locked() {
+  std::size_t quietest = slots_.size();
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    const Slot& slot = slots_[i];
+    if (!slot.connection || slot.busy) continue;
+    if (quietest == slots_.size() ||
+        slot.connection->last_activity < slots_[quietest].connection->last_activity) {
+      quietest = i;
     }
-    if (keep) {
-      connection->finish_request();
-    } else {
-      connection.reset();
-      open_.fetch_sub(1);
-    }
-
-    lock.lock();
-    if (connection && !stopping_.load()) {
-      returned_.push_back(std::move(connection));
-      wake();
-    } else if (connection) {
-      // Stopping: the poller no longer takes connections back.
-      lock.unlock();
-      connection.reset();
-      open_.fetch_sub(1);
-      lock.lock();
-    }
-    if (limited) --limited_admitted_;
-    if (--admitted_ == 0) all_answered_.notify_all();
   }
+  if (quietest == slots_.size()) return false;
+  log_debug("Closing the quietest connection to make room",
+            {{"remote", slots_[quietest].connection->remote().ip}});
+  close_locked(static_cast<std::uint32_t>(quietest));
+  return true;
+}
+
+void ConnectionGate::schedule_locked(Clock::time_point when) {
+  if (when >= timer_at_) return;
+  timer_at_ = when;
+  const auto since_boot = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::max(when, Clock::time_point(std::chrono::nanoseconds(1))).time_since_epoch());
+  itimerspec spec{};
+  spec.it_value.tv_sec = static_cast<time_t>(since_boot.count() / 1'000'000'000);
+  spec.it_value.tv_nsec = static_cast<long>(since_boot.count() % 1'000'000'000);
+  ::timerfd_settime(timer_fd_.get(), TFD_TIMER_ABSTIME, &spec, nullptr);
 }
 
 }  // namespace mmx

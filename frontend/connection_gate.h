@@ -1,22 +1,26 @@
 #pragma once
 // Accepts HTTP connections and holds them, without a thread each, until a
-// whole request head has arrived; only then does a worker answer it.
+// whole request head has arrived; only then does a thread answer it.
 //
 // httplib 0.11 gives every accepted connection a worker that blocks on it
 // for as long as the client likes (a slowloris ties up the pool with a few
-// idle connections) and queues the rest without bound. Here one thread
-// polls every listener and every connection: TLS handshakes, request heads
-// (read and screened within request_head.h's limits) and kept-alive idle
-// connections cost a descriptor and a small buffer, never a worker. The
-// workers, a fixed pool, get complete, screened requests only.
+// idle connections) and queues the rest without bound. Here every listener
+// and every connection waits in one epoll set, each armed for one event at
+// a time (EPOLLONESHOT), and a fixed pool of threads takes turns at it
+// (leader/followers): the thread that an event wakes moves that connection
+// on without blocking (TLS handshake, reading and screening the head within
+// request_head.h's limits) and, once a head is complete, answers it itself
+// and re-arms the connection. A connection without a complete request
+// costs a descriptor and a small buffer, never a thread; a request costs
+// one wake-up, with no hand-over between threads.
 //
 // Bounds: at most max_connections are open; at that limit a new one closes
 // the one that has been quiet longest among those not being answered. At
-// most max_requests scrapes are admitted (being answered or waiting for a
-// worker); beyond that a scrape gets 503 at once. A head must be complete
-// within head_timeout of the connection's start or of the first byte after
-// an idle spell, an idle connection is closed after idle_timeout, and a
-// response must be written within write_timeout.
+// most max_requests scrapes are answered at once; beyond that a scrape gets
+// 503 at once. A head must be complete within head_timeout of the
+// connection's start or of the first byte after an idle spell, an idle
+// connection is closed after idle_timeout, and a response must be written
+// within write_timeout.
 
 #include <openssl/ssl.h>
 
@@ -24,7 +28,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
-#include <deque>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -40,10 +44,9 @@ namespace mmx {
 struct GateLimits {
   std::size_t workers = 8;
   std::size_t max_connections = 512;
-  // Requests for `limited_path` (the telemetry path) admitted at once:
-  // being answered or waiting for a worker (--web.max-requests, as in
-  // node_exporter); 0: no limit. Other requests are bounded by
-  // max_connections only: they cost next to nothing.
+  // Requests for `limited_path` (the telemetry path) answered at once
+  // (--web.max-requests, as in node_exporter); 0: no limit. Other requests
+  // are bounded by the threads only: they cost next to nothing.
   unsigned max_requests = 40;
   std::string limited_path = "/metrics";
   std::chrono::milliseconds head_timeout{10'000};
@@ -73,14 +76,14 @@ class ConnectionGate {
   // must outlive the gate. Before start().
   void add_listener(int fd, SSL_CTX* tls, std::string address);
 
-  // Starts the poller and the workers. `on_failure` is called, on the
-  // poller, when a listening socket fails; the others keep serving.
+  // Starts the threads. `on_failure` is called, on one of them, when a
+  // listening socket fails; the others keep serving.
   void start(Failure on_failure);
 
   // Stops accepting, closes the connections not being answered, lets the
-  // requests admitted finish (with "Connection: close") and waits for the
-  // threads, for at most `grace`. False leaves threads behind: the caller
-  // should exit the process rather than destroy the gate.
+  // requests being answered finish (with "Connection: close") and waits for
+  // the threads, for at most `grace`. False leaves threads behind: the
+  // caller should exit the process rather than destroy the gate.
   bool stop(std::chrono::milliseconds grace);
 
   // Connections open, for tests and the process's own view.
@@ -94,46 +97,59 @@ class ConnectionGate {
     PeerAddress local;
     bool failed = false;
   };
-  struct Waiting {
+  // A connection, in the epoll set while `busy` is false; while it is
+  // true one thread owns it and nobody else touches it. An event names
+  // the slot and its generation, so a stale event for a connection closed
+  // in the meantime (by a timeout, an eviction, stop()) is recognised.
+  struct Slot {
     std::unique_ptr<Connection> connection;
-    short events = 0;   // what it waits for
+    std::uint32_t generation = 0;
+    bool busy = false;
     bool idle = false;  // between requests, no byte of the next one yet
   };
 
-  void poll_loop();
-  void accept_from(Listener& listener, std::vector<std::string>& failures);
-  // Moves the connection on as far as it can go without blocking; false
-  // when it left the waiting set (admitted, or closed).
-  bool advance(Waiting& waiting);
-  void admit(std::unique_ptr<Connection> connection);
-  void answer_and_close(std::unique_ptr<Connection> connection, int status, std::string_view body);
+  void run();
+  void accept_from(std::size_t listener);
+  void serve(std::uint64_t token);
+  // Answers the complete head; whether the connection may carry another.
+  bool answer_request(Connection& connection);
   bool is_limited(const Connection& connection) const;
-  bool evict_quietest();
-  void work();
-  void wake();
+  // The gate's own answer (400, 431, 503...), written without waiting; the
+  // caller closes the connection.
+  void refuse(Connection& connection, int status, std::string_view body) const;
+  // Closes the connections past their deadline; re-arms the listeners
+  // after a pause for want of descriptors.
+  void expire();
+
+  // With mutex_ held. Hands a busy slot back to epoll, waiting for
+  // `events`, or closes it (events 0, stopping, or epoll refusing).
+  void release_locked(std::uint32_t index, std::uint32_t events);
+  void close_locked(std::uint32_t index);
+  bool evict_quietest_locked();
+  // The timer fires at `when` or earlier.
+  void schedule_locked(Connection::Clock::time_point when);
 
   const GateLimits limits_;
   const Answer answer_;
   const std::string response_headers_;
   std::vector<Listener> listeners_;
-  UniqueFd wake_fd_;
+  UniqueFd epoll_fd_;
+  UniqueFd wake_fd_;   // written once, by stop(): every thread returns
+  UniqueFd timer_fd_;  // the earliest deadline of the connections waiting
   Failure on_failure_;
-
-  std::thread poller_;
-  std::vector<std::thread> workers_;
-  std::vector<Waiting> waiting_;  // the poller's alone
-  Connection::Clock::time_point accept_paused_until_{};
+  std::vector<std::thread> threads_;
 
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> open_{0};
+  std::atomic<unsigned> limited_answering_{0};
+
   std::mutex mutex_;
-  std::condition_variable work_ready_;
-  std::condition_variable all_answered_;
-  std::deque<std::unique_ptr<Connection>> queue_;      // admitted, no worker yet
-  std::vector<std::unique_ptr<Connection>> returned_;  // answered, kept alive
-  std::size_t admitted_ = 0;                           // queued or being answered
-  std::size_t limited_admitted_ = 0;                   // of which for limited_path
-  bool workers_stop_ = false;
+  std::condition_variable none_busy_;
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_slots_;
+  std::size_t busy_ = 0;
+  Connection::Clock::time_point timer_at_ = Connection::Clock::time_point::max();
+  Connection::Clock::time_point accept_paused_until_{};
 };
 
 }  // namespace mmx

@@ -54,20 +54,25 @@ std::uint32_t crc_of(std::string_view text) {
 }  // namespace
 
 GzipPrefix::GzipPrefix(std::string_view text) : crc_(crc_of(text)), size_(text.size()) {
-  deflate_into(deflated_, text, kPrefixWindowBits, kPrefixMemLevel, Z_SYNC_FLUSH);
-}
-
-std::string GzipPrefix::with_tail(std::string_view tail) const {
   // RFC 1952 header: magic, deflate, no flags, no mtime, no extra flags, Unix.
   static constexpr char kHeader[] = {'\x1f', '\x8b', '\x08', 0, 0, 0, 0, 0, 0, '\x03'};
+  head_.append(kHeader, sizeof kHeader);
+  deflate_into(head_, text, kPrefixWindowBits, kPrefixMemLevel, Z_SYNC_FLUSH);
+}
+
+std::string GzipPrefix::end(std::string_view tail) const {
   std::string out;
-  out.reserve(sizeof kHeader + deflated_.size() + tail.size() / 2 + 64);
-  out.append(kHeader, sizeof kHeader);
-  out += deflated_;
+  out.reserve(tail.size() / 2 + 64);
   deflate_into(out, tail, kTailWindowBits, kTailMemLevel, Z_FINISH);
   const auto crc = crc32_combine(crc_, crc_of(tail), static_cast<z_off_t>(tail.size()));
   put_u32le(out, static_cast<std::uint32_t>(crc));
   put_u32le(out, static_cast<std::uint32_t>((size_ + tail.size()) & 0xffffffffu));
+  return out;
+}
+
+std::string GzipPrefix::with_tail(std::string_view tail) const {
+  std::string out(head_);
+  out += end(tail);
   return out;
 }
 

@@ -18,13 +18,16 @@ class GzipPrefix {
   GzipPrefix() : GzipPrefix(std::string_view()) {}
   explicit GzipPrefix(std::string_view text);
 
-  // A complete gzip member holding the prefix's text followed by `tail`.
+  // A complete gzip member holding the prefix's text followed by `tail`:
+  // head() then end(tail), so the large part can be sent from here.
   std::string with_tail(std::string_view tail) const;
-
-  std::size_t deflated_size() const { return deflated_.size(); }
+  // The member's header and the prefix's deflate blocks.
+  std::string_view head() const { return head_; }
+  // The tail's deflate blocks, the last one final, and the trailer.
+  std::string end(std::string_view tail) const;
 
  private:
-  std::string deflated_;  // raw deflate blocks, none final, byte-aligned
+  std::string head_;  // gzip header, raw deflate blocks, none final, byte-aligned
   std::uint32_t crc_ = 0;
   std::uint64_t size_ = 0;
 };

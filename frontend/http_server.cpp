@@ -305,12 +305,14 @@ class HttpServer::Handlers {
     res.set_header("Vary", "Accept-Encoding");
 
     auto body = std::make_shared<ScrapeBody>();
+    body->owner = cached != nullptr ? view.rendered : nullptr;
     if (gzip) {
       static const GzipPrefix kNothing;
-      body->tail = (cached != nullptr ? cached->gzip : kNothing).with_tail(tail);
+      const GzipPrefix& prefix = cached != nullptr ? cached->gzip : kNothing;
+      body->head = prefix.head();
+      body->tail = prefix.end(tail);
       res.set_header("Content-Encoding", "gzip");
     } else {
-      body->owner = cached != nullptr ? view.rendered : nullptr;
       body->head = cached != nullptr ? std::string_view(cached->plain) : std::string_view();
       body->tail = std::move(tail);
     }

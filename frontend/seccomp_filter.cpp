@@ -130,6 +130,17 @@ void add_rules(FilterBuilder& f, const SyscallFilterOptions& options) {
     f.allow(SYSCALL(ppoll));
   }
 
+  // The connection gate's threads wait on one epoll set, made before the
+  // sandbox, arm each connection for one event at a time, and set the
+  // timer of the earliest deadline. aarch64 has epoll_pwait only.
+  if (SCMP_SYS(epoll_wait) >= 0) {
+    f.allow(SYSCALL(epoll_wait));
+  } else {
+    f.allow(SYSCALL(epoll_pwait));
+  }
+  f.allow(SYSCALL(epoll_ctl));
+  f.allow(SYSCALL(timerfd_settime));
+
   // --- HTTP (cpp-httplib) -----------------------------------------------
   // New connections on the handed-over listening sockets. httplib calls
   // accept(); accept4 is the same call with flags (and the only one on

@@ -84,13 +84,14 @@ def test_frontend_started_as_root_keeps_nothing_of_root(exporter):
 
     # Descriptors: stdio as inherited, the snapshot socket, the listening
     # socket (the very one the collector bound), the eventfds of the receiver
-    # and of the connection gate, and /proc/self/{stat,fd} for process_*. No
-    # file, nothing of the collector's.
+    # and of the connection gate, the gate's epoll set and timer, and
+    # /proc/self/{stat,fd} for process_*. No file, nothing of the collector's.
     wait_for(lambda: sum(t.startswith("socket:") for t in open_fds(pid).values()) == 2,
              what="no HTTP connection left open")
     fds = open_fds(pid)
     others = sorted(t for fd, t in fds.items() if fd > 2 and not t.startswith("socket:"))
-    assert others == sorted(["anon_inode:[eventfd]"] * 2 + [f"/proc/{pid}/stat", f"/proc/{pid}/fd"]), fds
+    assert others == sorted(["anon_inode:[eventfd]"] * 2 + ["anon_inode:[eventpoll]", "anon_inode:[timerfd]"]
+                            + [f"/proc/{pid}/stat", f"/proc/{pid}/fd"]), fds
     sockets = {t for fd, t in fds.items() if t.startswith("socket:")}
     collector_sockets = {t for t in open_fds(collector).values() if t.startswith("socket:")}
     listening = sockets & collector_sockets
