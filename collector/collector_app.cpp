@@ -19,7 +19,7 @@
 #include "snapshot.capnp.h"
 #include "snapshot_builder.h"
 #include "sockets.h"
-#include "web_security.h"
+#include "web_config_check.h"
 
 namespace mmx {
 namespace {
@@ -42,7 +42,36 @@ std::string default_frontend_path() {
   return MMX_FRONTEND_INSTALL_PATH;
 }
 
+std::string frontend_binary(const CollectorConfig& config) {
+  return config.frontend_path.empty() ? default_frontend_path() : config.frontend_path;
+}
+
+// The frontend's flags that --check-web-config reads too.
+std::vector<std::string> web_args(const CollectorConfig& config) {
+  std::vector<std::string> args;
+  if (!config.web_config_file.empty()) {
+    args.push_back("--web.config.file=" + config.web_config_file);
+  }
+  if (!config.web_route.external_url.empty()) {
+    args.push_back("--web.external-url=" + config.web_route.external_url);
+  }
+  if (!config.external_url.empty() || !config.route_prefix.empty()) {
+    // "/" and not "": an empty prefix would mean "the external URL's path".
+    const std::string& prefix = config.web_route.route_prefix;
+    args.push_back("--web.route-prefix=" + (prefix.empty() ? "/" : prefix));
+  }
+  return args;
+}
+
 }  // namespace
+
+std::string web_config_problem(const CollectorConfig& config) {
+  if (config.web_config_file.empty()) return "";
+  WebConfigCheck check;
+  check.frontend_binary = frontend_binary(config);
+  check.args = web_args(config);
+  return check_web_config(check);
+}
 
 CollectorApp::CollectorApp(CollectorConfig config) : config_(std::move(config)) {}
 
@@ -167,15 +196,12 @@ void CollectorApp::handle_signals() {
 }
 
 void CollectorApp::reload_frontend() {
-  if (!config_.web_config_file.empty()) {
-    std::string error;
-    if (!load_web_security(config_.web_config_file, config_.web_route, error)) {
-      log_error(
-          "not restarting the frontend: --web.config.file is invalid; the running "
-          "frontend keeps what it read",
-          {{"err", error}});
-      return;
-    }
+  if (const std::string problem = web_config_problem(config_); !problem.empty()) {
+    log_error(
+        "not restarting the frontend: --web.config.file is invalid; the running "
+        "frontend keeps what it read",
+        {{"err", problem}});
+    return;
   }
   log_info("SIGHUP: restarting the frontend, which reads its configuration again");
   supervisor_->restart();
@@ -267,8 +293,7 @@ int CollectorApp::run() {
                                        {"from_systemd", publisher_.owns_path() ? "no" : "yes"}});
   } else {
     FrontendOptions frontend;
-    frontend.binary =
-        config_.frontend_path.empty() ? default_frontend_path() : config_.frontend_path;
+    frontend.binary = frontend_binary(config_);
     frontend.extra_args = {
         "--web.telemetry-path=" + config_.telemetry_path,
         "--web.max-requests=" + std::to_string(config_.max_requests),
@@ -278,17 +303,7 @@ int CollectorApp::run() {
                                                                                : "info"),
         "--frontend-user=" + frontend_user->name,
         "--sandbox-mode=" + std::string(sandbox_mode_name(config_.sandbox_mode))};
-    if (!config_.web_config_file.empty()) {
-      frontend.extra_args.push_back("--web.config.file=" + config_.web_config_file);
-    }
-    if (!config_.web_route.external_url.empty()) {
-      frontend.extra_args.push_back("--web.external-url=" + config_.web_route.external_url);
-    }
-    if (!config_.external_url.empty() || !config_.route_prefix.empty()) {
-      // "/" and not "": an empty prefix would mean "the external URL's path".
-      const std::string& prefix = config_.web_route.route_prefix;
-      frontend.extra_args.push_back("--web.route-prefix=" + (prefix.empty() ? "/" : prefix));
-    }
+    for (std::string& arg : web_args(config_)) frontend.extra_args.push_back(std::move(arg));
     supervisor_ =
         std::make_unique<FrontendSupervisor>(loop_, publisher_, frontend, std::move(listen_fds));
     std::string error;

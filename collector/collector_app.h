@@ -25,6 +25,10 @@ namespace mmx {
 
 inline constexpr std::chrono::milliseconds kInitialBusBackoff{100};
 
+// "" when the configuration has no --web.config.file or the frontend
+// accepts it (web_config_check.h), else what is wrong.
+std::string web_config_problem(const CollectorConfig& config);
+
 class CollectorApp {
  public:
   explicit CollectorApp(CollectorConfig config);

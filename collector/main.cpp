@@ -9,7 +9,6 @@
 #include "collector_app.h"
 #include "collector_flags.h"
 #include "log.h"
-#include "web_security.h"
 
 int main(int argc, char** argv) {
   mmx::CollectorConfig config;
@@ -31,9 +30,8 @@ int main(int argc, char** argv) {
     std::error_code ec;
     auto absolute = std::filesystem::absolute(config.web_config_file, ec);
     if (!ec) config.web_config_file = absolute.string();
-    std::string error;
-    if (!mmx::load_web_security(config.web_config_file, config.web_route, error)) {
-      std::fprintf(stderr, "mm-exporter: --web.config.file: %s\n", error.c_str());
+    if (const std::string problem = mmx::web_config_problem(config); !problem.empty()) {
+      std::fprintf(stderr, "mm-exporter: %s\n", problem.c_str());
       return 2;
     }
   }

@@ -168,6 +168,9 @@ FlagOutcome parse_frontend_flags(int argc, const char* const* argv) {
         return std::string();
       },
       "only log messages with this severity or above: debug, info, warn, error");
+  flags.add_bool({"check-web-config"}, &config.check_web_config,
+                 "check --web.config.file (and --web.external-url, --web.route-prefix), "
+                 "print what is wrong and exit: 0 when valid, 2 when not");
   flags.add_bool({"version"}, &version, "print version information and exit");
   flags.add_bool({"help", "h"}, &help, "show this help and exit");
 
@@ -196,6 +199,7 @@ FlagOutcome parse_frontend_flags(int argc, const char* const* argv) {
     }
     config.web_route = std::move(*route);
   }
+  if (config.check_web_config) return outcome;
   if (collector_fd_given == !config.collector_socket.empty()) {
     outcome.action = FlagOutcome::Action::kError;
     outcome.message = collector_fd_given

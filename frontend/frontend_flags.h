@@ -36,6 +36,12 @@ struct FrontendConfig {
   // syscall filter does with a violation (--sandbox-mode).
   std::string frontend_user;
   SandboxMode sandbox_mode = SandboxMode::kEnforce;
+
+  // --check-web-config: read --web.config.file and the route flags, say
+  // what is wrong (exit 2) or nothing (exit 0), serve nothing. The
+  // collector checks a file this way before it (re)starts a frontend with
+  // it, so that it links neither OpenSSL nor yaml-cpp itself.
+  bool check_web_config = false;
 };
 
 struct FlagOutcome {

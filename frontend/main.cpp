@@ -75,6 +75,7 @@ int run(const FrontendConfig& config) {
   const std::shared_ptr<const WebSecurity> security =
       load_web_security(config.web_config_file, config.web_route, web_error);
   if (!security) return usage_error("--web.config.file: " + web_error);
+  if (config.check_web_config) return 0;
   for (const std::string& note : security->notes) log_info("Web config", {{"note", note}});
   if (!config.web_config_file.empty()) {
     log_info("Web config loaded",

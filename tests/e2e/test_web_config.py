@@ -115,3 +115,37 @@ def test_sighup_restarts_the_frontend_without_refusing_a_connection(mmsim, start
     assert "replacing frontend" in log
     assert 'tls_server_config.client_auth_type: unknown value \\"Foo\\"' in log or \
         'unknown value "Foo"' in log
+
+
+def test_check_web_config_reads_the_file_and_serves_nothing(tmp_path):
+    config = tmp_path / "web.yml"
+    config.write_text(GOOD_CONFIG)
+    # No collector and no listening address: the check needs neither.
+    good = subprocess.run([FRONTEND, "--check-web-config", f"--web.config.file={config}",
+                           "--web.listen-address=127.0.0.1:1"],
+                          capture_output=True, text=True, timeout=10)
+    assert good.returncode == 0, good.stderr
+    assert "Listening" not in good.stderr
+    config.write_text(BAD_CONFIG)
+    bad = subprocess.run([FRONTEND, "--check-web-config", f"--web.config.file={config}"],
+                         capture_output=True, text=True, timeout=10)
+    assert bad.returncode == 2
+    assert 'tls_server_config.client_auth_type: unknown value "Foo"' in bad.stderr
+
+
+def test_the_collector_maps_neither_openssl_nor_yaml_cpp(mmsim, start_exporter, tmp_path):
+    """The frontend checks the file for the collector, so the process that
+    stays resident as root carries no TLS or YAML code."""
+    config = tmp_path / "web.yml"
+    config.write_text(GOOD_CONFIG)
+    exporter = start_exporter(f"--web.config.file={config}")
+
+    def libraries(pid):
+        with open(f"/proc/{pid}/maps") as maps:
+            return {os.path.basename(line.split()[-1]) for line in maps if ".so" in line}
+
+    frontend = libraries(exporter.frontend_pid())
+    collector = libraries(exporter.process.pid)
+    heavy = ("libssl.so", "libcrypto.so", "libyaml-cpp.so")
+    assert all(any(lib.startswith(h) for lib in frontend) for h in heavy), sorted(frontend)
+    assert not [lib for lib in collector if lib.startswith(heavy)], sorted(collector)

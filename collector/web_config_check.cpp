@@ -1,0 +1,119 @@
+#include "web_config_check.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "unique_fd.h"
+
+extern char** environ;
+
+namespace mmx {
+namespace {
+
+// What the frontend says fits in a line or two; a runaway child cannot
+// make the collector hold more.
+constexpr std::size_t kMaxOutput = 4096;
+
+// The frontend's message without its program name and the log lines
+// before it: "mm-exporter-frontend: --web.config.file: ..." ends the output.
+std::string last_line(std::string output) {
+  while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.pop_back();
+  const auto newline = output.rfind('\n');
+  if (newline != std::string::npos) output.erase(0, newline + 1);
+  constexpr std::string_view kProgram = "mm-exporter-frontend: ";
+  if (output.starts_with(kProgram)) output.erase(0, kProgram.size());
+  return output;
+}
+
+std::string describe_failure(int status, const std::string& output) {
+  if (WIFEXITED(status)) {
+    std::string message = last_line(output);
+    if (message.empty()) message = "exited with status " + std::to_string(WEXITSTATUS(status));
+    return message;
+  }
+  if (WIFSIGNALED(status)) {
+    return std::string("the check was killed by ") + ::strsignal(WTERMSIG(status));
+  }
+  return "the check ended abnormally";
+}
+
+}  // namespace
+
+std::string check_web_config(const WebConfigCheck& check) {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return std::string("pipe: ") + std::strerror(errno);
+  UniqueFd read_end(pipe_fds[0]);
+  UniqueFd write_end(pipe_fds[1]);
+
+  std::vector<std::string> args = {check.frontend_binary, "--check-web-config"};
+  args.insert(args.end(), check.args.begin(), check.args.end());
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDERR_FILENO);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t empty, all;
+  sigemptyset(&empty);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = -1;
+  const int rc =
+      ::posix_spawn(&pid, check.frontend_binary.c_str(), &actions, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    return "cannot run " + check.frontend_binary + " to check it: " + std::strerror(rc);
+  }
+  write_end.reset();
+
+  // Read until the child closes its end (it exits), or the time is up.
+  std::string output;
+  const auto deadline = std::chrono::steady_clock::now() + check.timeout;
+  bool timed_out = false;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd p{read_end.get(), POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), INT_MAX)));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) continue;
+    char chunk[1024];
+    const ssize_t n = ::read(read_end.get(), chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    const std::size_t room = kMaxOutput - std::min(kMaxOutput, output.size());
+    output.append(chunk, std::min(room, static_cast<std::size_t>(n)));
+  }
+  if (timed_out) ::kill(pid, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timed_out) {
+    return "the check did not finish within " + std::to_string(check.timeout.count()) + " ms";
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
+  return describe_failure(status, output);
+}
+
+}  // namespace mmx
