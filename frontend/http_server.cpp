@@ -308,12 +308,13 @@ class HttpServer::Handlers {
     body->owner = cached != nullptr ? view.rendered : nullptr;
     if (gzip) {
       static const GzipPrefix kNothing;
-      const GzipPrefix& prefix = cached != nullptr ? cached->gzip : kNothing;
+      const GzipPrefix& prefix = cached != nullptr ? cached->gzip() : kNothing;
       body->head = prefix.head();
       body->tail = prefix.end(tail);
       res.set_header("Content-Encoding", "gzip");
     } else {
-      body->head = cached != nullptr ? std::string_view(cached->plain) : std::string_view();
+      body->head =
+          cached != nullptr ? std::string_view(cached->plain(*view.frame)) : std::string_view();
       body->tail = std::move(tail);
     }
     // A content provider, because httplib compresses a text/plain body by

@@ -14,6 +14,27 @@ std::string human_duration(std::chrono::nanoseconds d) {
 
 }  // namespace
 
+namespace {
+
+// A reader of its own for each walk: the traversal limit counts every read
+// over a reader's lifetime.
+std::string render(const ExpositionRenderer& renderer, Format format,
+                   kj::ArrayPtr<const capnp::word> words) {
+  capnp::FlatArrayMessageReader message(words, snapshot_reader_options());
+  return renderer(message.getRoot<schema::Snapshot>(), format);
+}
+
+}  // namespace
+
+CachedExposition::CachedExposition(std::shared_ptr<const ExpositionRenderer> renderer,
+                                   Format format, kj::ArrayPtr<const capnp::word> words)
+    : renderer_(std::move(renderer)), format_(format), gzip_(render(*renderer_, format, words)) {}
+
+const std::string& CachedExposition::plain(const SnapshotFrame& frame) const {
+  std::call_once(plain_once_, [&] { plain_ = render(*renderer_, format_, frame.words.asPtr()); });
+  return plain_;
+}
+
 bool CollectorView::up(SteadyTime now) const {
   return rendered != nullptr && frame != nullptr &&
          now - frame->received < kMissedHeartbeats * frame->heartbeat_interval;

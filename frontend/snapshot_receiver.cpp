@@ -61,7 +61,7 @@ std::string describe(const kj::Exception& e) {
 SnapshotReceiver::SnapshotReceiver(UniqueFd connection, SnapshotCache& cache, Renderer renderer)
     : connection_(std::move(connection)),
       cache_(cache),
-      renderer_(std::move(renderer)),
+      renderer_(std::make_shared<const ExpositionRenderer>(std::move(renderer))),
       wake_(::eventfd(0, EFD_CLOEXEC)) {
   if (!wake_) throw std::system_error(errno, std::generic_category(), "eventfd");
 }
@@ -69,7 +69,7 @@ SnapshotReceiver::SnapshotReceiver(UniqueFd connection, SnapshotCache& cache, Re
 SnapshotReceiver::SnapshotReceiver(std::string socket_path, SnapshotCache& cache, Renderer renderer)
     : socket_path_(std::move(socket_path)),
       cache_(cache),
-      renderer_(std::move(renderer)),
+      renderer_(std::make_shared<const ExpositionRenderer>(std::move(renderer))),
       wake_(::eventfd(0, EFD_CLOEXEC)) {
   if (!wake_) throw std::system_error(errno, std::generic_category(), "eventfd");
 }
@@ -211,14 +211,9 @@ std::string SnapshotReceiver::take_frame(kj::Array<capnp::word> words) {
 
   std::shared_ptr<const RenderedSnapshot> rendered = rendered_;
   if (new_generation) {
-    auto fresh = std::make_shared<RenderedSnapshot>();
+    std::shared_ptr<RenderedSnapshot> fresh;
     try {
-      for (Format format : {Format::kText, Format::kOpenMetrics}) {
-        capnp::FlatArrayMessageReader message(words.asPtr(), snapshot_reader_options());
-        CachedExposition& exposition = format == Format::kText ? fresh->text : fresh->openmetrics;
-        exposition.plain = renderer_(message.getRoot<schema::Snapshot>(), format);
-        exposition.gzip = GzipPrefix(exposition.plain);
-      }
+      fresh = std::make_shared<RenderedSnapshot>(renderer_, words.asPtr());
     } catch (const kj::Exception& e) {
       return "cannot render snapshot: " + describe(e);
     } catch (const std::exception& e) {

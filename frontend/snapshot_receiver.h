@@ -28,7 +28,7 @@ class SnapshotReceiver {
  public:
   // Renders the snapshot part of /metrics in one format. It may throw
   // (kj::Exception on a malformed message); that drops the connection.
-  using Renderer = std::function<std::string(schema::Snapshot::Reader, Format)>;
+  using Renderer = ExpositionRenderer;
 
   static constexpr std::chrono::milliseconds kInitialBackoff{100};
   static constexpr std::chrono::milliseconds kMaxBackoff{2000};
@@ -69,7 +69,7 @@ class SnapshotReceiver {
   UniqueFd connection_;
   std::string socket_path_;
   SnapshotCache& cache_;
-  Renderer renderer_;
+  std::shared_ptr<const ExpositionRenderer> renderer_;
   UniqueFd wake_;  // eventfd, written by stop()
   // The generation published from this connection, and its rendering.
   std::optional<std::uint64_t> generation_;

@@ -120,8 +120,8 @@ TEST_CASE("snapshot receiver: a valid snapshot is published with its generation"
   CHECK(view.snapshots_total == 1);
   CHECK(view.frame->sequence == 7);
   CHECK(view.frame->heartbeat_interval == 5s);
-  CHECK(view.rendered->text.plain == "text 3\n");
-  CHECK(view.rendered->openmetrics.plain == "openmetrics 3\n");
+  CHECK(view.rendered->text.plain(*view.frame) == "text 3\n");
+  CHECK(view.rendered->openmetrics.plain(*view.frame) == "openmetrics 3\n");
   CHECK(view.up(std::chrono::steady_clock::now()));
   CHECK(view.problem(std::chrono::steady_clock::now()).empty());
   // The landing page reads the frame through a reader of its own.
@@ -147,6 +147,30 @@ TEST_CASE("snapshot receiver: a heartbeat of the same generation is not rendered
   REQUIRE(mmx::test::eventually([&] { return f.held(4); }));
   CHECK(*f.render.calls == 4);
   CHECK(f.cache.view().snapshots_total == 3);
+}
+
+TEST_CASE("snapshot receiver: only the deflated text is kept; the text is rendered when asked") {
+  PairFixture f;
+  f.send(snapshot_frame(3, 7));
+  REQUIRE(mmx::test::eventually([&] { return f.held(3); }));
+  const auto view = f.cache.view();
+  CHECK(*f.render.calls == 2);
+  CHECK(mmx::test::gunzip(std::string(view.rendered->text.gzip().head()) +
+                          view.rendered->text.gzip().end("")) == "text 3\n");
+  // The first request without gzip renders the text; later ones reuse it,
+  // from any thread.
+  std::vector<std::thread> readers;
+  std::atomic<int> right{0};
+  for (int i = 0; i < 4; ++i) {
+    readers.emplace_back([&] {
+      if (view.rendered->text.plain(*view.frame) == "text 3\n") ++right;
+    });
+  }
+  for (std::thread& reader : readers) reader.join();
+  CHECK(right == 4);
+  CHECK(*f.render.calls == 3);
+  CHECK(view.rendered->openmetrics.plain(*view.frame) == "openmetrics 3\n");
+  CHECK(*f.render.calls == 4);
 }
 
 TEST_CASE("snapshot receiver: a faulty stream drops the connection and clears the cache") {
