@@ -1,6 +1,7 @@
 #include "snapshot_receiver.h"
 
 #include <capnp/serialize.h>
+#include <malloc.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -229,6 +230,12 @@ std::string SnapshotReceiver::take_frame(kj::Array<capnp::word> words) {
   frame->words = std::move(words);
   rendered_ = rendered;
   cache_.publish(std::move(rendered), std::move(frame));
+  if (new_generation) {
+    // Rendering and deflating a generation, and the text a request may have
+    // rendered of the one it replaces, leave freed chunks in the arenas
+    // (1.9 MiB at 64 modems): their whole pages go back to the kernel.
+    ::malloc_trim(0);
+  }
   return "";
 }
 
