@@ -3,8 +3,10 @@
 #include <openssl/err.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <climits>
 
@@ -184,6 +186,47 @@ bool Connection::write_all(std::string_view data, Clock::time_point until) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_for(POLLOUT, until)) continue;
     return false;
+  }
+  last_activity = Clock::now();
+  return true;
+}
+
+bool Connection::write_all(std::initializer_list<std::string_view> pieces,
+                           Clock::time_point until) {
+  if (!fd_) return false;
+  if (ssl_) {
+    for (std::string_view piece : pieces) {
+      if (!write_all(piece, until)) return false;
+    }
+    return true;
+  }
+  std::array<iovec, 4> vectors{};
+  std::size_t count = 0;
+  for (std::string_view piece : pieces) {
+    if (piece.empty()) continue;
+    if (count == vectors.size()) return false;  // more pieces than any caller sends
+    vectors[count++] = {const_cast<char*>(piece.data()), piece.size()};
+  }
+  std::size_t first = 0;
+  while (first < count) {
+    msghdr message{};
+    message.msg_iov = vectors.data() + first;
+    message.msg_iovlen = count - first;
+    const ssize_t n = ::sendmsg(fd_.get(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_for(POLLOUT, until)) continue;
+      return false;
+    }
+    auto sent = static_cast<std::size_t>(n);
+    while (first < count && sent >= vectors[first].iov_len) {
+      sent -= vectors[first].iov_len;
+      ++first;
+    }
+    if (first < count) {
+      vectors[first].iov_base = static_cast<char*>(vectors[first].iov_base) + sent;
+      vectors[first].iov_len -= sent;
+    }
   }
   last_activity = Clock::now();
   return true;

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -67,6 +68,9 @@ class Connection {
 
   // Writes all of `data` by `deadline`, waiting for the socket as needed.
   bool write_all(std::string_view data, Clock::time_point deadline);
+  // The same for pieces sent back to back: over plain TCP a head and a
+  // small body leave in one segment, and a cached body is never copied.
+  bool write_all(std::initializer_list<std::string_view> pieces, Clock::time_point deadline);
   // One attempt that never waits, for the gate's own short answers.
   void write_without_waiting(std::string_view data);
 

@@ -208,8 +208,12 @@ std::string without_range_header(std::string_view head) {
 
 std::string_view status_text(int status) {
   switch (status) {
+    case 200:
+      return "OK";
     case 400:
       return "Bad Request";
+    case 401:
+      return "Unauthorized";
     case 404:
       return "Not Found";
     case 405:
