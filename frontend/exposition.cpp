@@ -671,9 +671,18 @@ class SnapshotRenderer {
   std::string scratch_;
 };
 
+// Ends a sample with `value`, its bytes in `out` recorded in `ranges` if any.
+void value_in_range(ExpositionWriter& w, const std::string& out, double value, TextRanges* ranges) {
+  const std::size_t begin = out.size();
+  w.value(value);
+  if (ranges != nullptr) ranges->emplace_back(begin, out.size());
+}
+
 // process_* of both processes in one block per family: the collector's as
-// it read them for the snapshot, the frontend's own.
-void append_process_family(ExpositionWriter& w, FamilyId id, double collector, double frontend) {
+// it read them for the snapshot, the frontend's own, its value's range
+// recorded in `per_scrape` if any.
+void append_process_family(ExpositionWriter& w, const std::string& out, FamilyId id,
+                           double collector, double frontend, TextRanges* per_scrape) {
   begin_family(w, id);
   if (!std::isnan(collector)) {
     w.begin_sample();
@@ -683,7 +692,7 @@ void append_process_family(ExpositionWriter& w, FamilyId id, double collector, d
   if (!std::isnan(frontend)) {
     w.begin_sample();
     w.label("process", "frontend");
-    w.value(frontend);
+    value_in_range(w, out, frontend, per_scrape);
   }
 }
 
@@ -697,7 +706,8 @@ std::string render_exposition(schema::Snapshot::Reader snapshot, Format format) 
 }
 
 void append_exporter_status(std::string& out, const ExporterStatus& status,
-                            std::optional<schema::Snapshot::Reader> snapshot, Format format) {
+                            std::optional<schema::Snapshot::Reader> snapshot, Format format,
+                            TextRanges* per_scrape) {
   ExpositionWriter w(out, format);
   begin_family(w, kExporterBuildInfo);
   w.begin_sample();
@@ -719,7 +729,8 @@ void append_exporter_status(std::string& out, const ExporterStatus& status,
     // is then as fresh as it gets.
     const std::int64_t age_nanos = status.now_unix_nanos - snapshot->getTimeUnixNanos();
     w.begin_sample();
-    w.value(static_cast<double>(std::max<std::int64_t>(age_nanos, 0)) / 1e9);
+    value_in_range(w, out, static_cast<double>(std::max<std::int64_t>(age_nanos, 0)) / 1e9,
+                   per_scrape);
   }
 
   begin_family(w, kExporterSnapshotsTotal);
@@ -730,19 +741,21 @@ void append_exporter_status(std::string& out, const ExporterStatus& status,
   std::optional<schema::ProcessStats::Reader> collector;
   if (snapshot && snapshot->hasCollectorProcess()) collector = snapshot->getCollectorProcess();
   const ProcessSample& frontend = status.process;
-  append_process_family(w, kProcessCpuSecondsTotal,
+  // The frontend's start time is read once and its fd limit is set at
+  // start: they change no more often than the collector's values.
+  append_process_family(w, out, kProcessCpuSecondsTotal,
                         collector ? collector->getCpuSecondsTotal() : nan,
-                        frontend.cpu_seconds_total);
-  append_process_family(w, kProcessResidentMemoryBytes,
+                        frontend.cpu_seconds_total, per_scrape);
+  append_process_family(w, out, kProcessResidentMemoryBytes,
                         collector ? collector->getResidentMemoryBytes() : nan,
-                        frontend.resident_memory_bytes);
-  append_process_family(w, kProcessStartTimeSeconds,
+                        frontend.resident_memory_bytes, per_scrape);
+  append_process_family(w, out, kProcessStartTimeSeconds,
                         collector ? collector->getStartTimeSeconds() : nan,
-                        frontend.start_time_seconds);
-  append_process_family(w, kProcessOpenFds, collector ? collector->getOpenFds() : nan,
-                        frontend.open_fds);
-  append_process_family(w, kProcessMaxFds, collector ? collector->getMaxFds() : nan,
-                        frontend.max_fds);
+                        frontend.start_time_seconds, nullptr);
+  append_process_family(w, out, kProcessOpenFds, collector ? collector->getOpenFds() : nan,
+                        frontend.open_fds, per_scrape);
+  append_process_family(w, out, kProcessMaxFds, collector ? collector->getMaxFds() : nan,
+                        frontend.max_fds, nullptr);
 }
 
 std::string render_exporter_status(const ExporterStatus& status,

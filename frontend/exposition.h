@@ -17,6 +17,8 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "build_info.h"
 #include "exposition_writer.h"
@@ -48,10 +50,21 @@ struct ExporterStatus {
 // `state`.
 std::string render_exposition(schema::Snapshot::Reader snapshot, Format format);
 
+// Byte ranges [first, second) of a text, in order.
+using TextRanges = std::vector<std::pair<std::size_t, std::size_t>>;
+
 // The families of Part::kExporterStatus, appended to `out`. `snapshot` is the
 // one being served, if any: its age and the collector's process_* values.
+//
+// With `per_scrape`, the ranges of `out` that hold the values likely to change
+// at every scrape are appended to it: the snapshot's age and the frontend's
+// CPU time, resident memory and open fds (each the end of its sample's line,
+// from the brace closing its labels if any: "} 0.25\n"). The rest changes
+// with the snapshot or never (the frontend's start time, its fd limit). A
+// hint for GzipPrefix::end, which stays correct whatever it says.
 void append_exporter_status(std::string& out, const ExporterStatus& status,
-                            std::optional<schema::Snapshot::Reader> snapshot, Format format);
+                            std::optional<schema::Snapshot::Reader> snapshot, Format format,
+                            TextRanges* per_scrape = nullptr);
 std::string render_exporter_status(const ExporterStatus& status,
                                    std::optional<schema::Snapshot::Reader> snapshot, Format format);
 

@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -292,11 +293,13 @@ class HttpServer::Handlers {
     status.now_unix_nanos = wall_clock_nanos();
     status.process = sample_process();
     std::string tail;
+    TextRanges per_scrape;
+    TextRanges* const ranges = gzip ? &per_scrape : nullptr;
     if (up) {
       auto message = view.frame->open();
-      append_exporter_status(tail, status, message->getRoot<schema::Snapshot>(), format);
+      append_exporter_status(tail, status, message->getRoot<schema::Snapshot>(), format, ranges);
     } else {
-      append_exporter_status(tail, status, std::nullopt, format);
+      append_exporter_status(tail, status, std::nullopt, format, ranges);
     }
     tail += exposition_terminator(format);
 
@@ -310,7 +313,10 @@ class HttpServer::Handlers {
       static const GzipPrefix kNothing;
       const GzipPrefix& prefix = cached != nullptr ? cached->gzip() : kNothing;
       body->head = prefix.head();
-      body->tail = prefix.end(tail);
+      // Per thread, so without locks, and per format, whose tails differ:
+      // each holds the deflated text of the last tail between its values.
+      thread_local std::array<GzipTailCache, 2> tail_caches;
+      body->tail = prefix.end(tail, per_scrape, tail_caches[format == Format::kText ? 0 : 1]);
       res.set_header("Content-Encoding", "gzip");
     } else {
       body->head =
