@@ -355,7 +355,7 @@ void build_snapshot(const ModemModel& model, const SnapshotContext& context,
   build.setCompiler(b.compiler);
   build.setCapnp(b.capnp);
   build.setSdbusCpp(b.sdbus_cpp);
-  build.setHttplib(b.httplib);
+  build.setOpenssl(b.openssl);
 
   if (!model.manager_present()) {
     snapshot.initModems(0);

@@ -56,7 +56,9 @@ void set_log_level(LogLevel level) {
   g_level = level;
 }
 
-bool log_enabled(LogLevel level) { return level >= g_level.load(std::memory_order_relaxed); }
+bool log_enabled(LogLevel level) {
+  return level >= g_level.load(std::memory_order_relaxed);
+}
 
 bool parse_log_level(std::string_view text, LogLevel& level) {
   for (LogLevel l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {

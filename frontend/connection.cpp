@@ -42,7 +42,10 @@ Connection::Connection(UniqueFd fd, SSL_CTX* tls, PeerAddress remote, const Peer
 }
 
 Connection::~Connection() {
-  if (ssl_ && handshake_done_) {
+  // Plain connections never touch OpenSSL: a frontend without TLS never
+  // initialises it, nor its per-thread state.
+  if (!ssl_) return;
+  if (handshake_done_) {
     // A close_notify if the socket takes it now; a peer that reads on
     // sees a clean end rather than a truncation.
     ERR_clear_error();

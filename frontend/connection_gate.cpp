@@ -26,6 +26,8 @@ using Clock = Connection::Clock;
 constexpr int kAcceptBatch = 64;
 // Out of descriptors with nothing to close: try accepting again after this.
 constexpr std::chrono::milliseconds kAcceptPause{100};
+// Stopping: what a connection without a whole request yet has left to send it.
+constexpr std::chrono::milliseconds kStopDrain{500};
 
 // What an epoll event carries: a connection's slot index in the low half
 // and its generation in the high half, or one of these.
@@ -144,20 +146,35 @@ void ConnectionGate::start(Failure on_failure) {
 }
 
 bool ConnectionGate::stop(std::chrono::milliseconds grace) {
-  const auto deadline = Clock::now() + grace;
+  const auto now = Clock::now();
+  const auto deadline = now + grace;
   std::unique_lock lock(mutex_);
-  stopping_ = true;
-  for (const Listener& listener : listeners_) {
-    ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, listener.fd, nullptr);
+  if (!stopping_.exchange(true)) {
+    for (const Listener& listener : listeners_) {
+      ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, listener.fd, nullptr);
+    }
+    // Connections idle between requests are closed now. The others have
+    // a request under way, or are new and about to send one (a replacement
+    // frontend on the same socket takes over only what is not accepted
+    // yet): they get a short while to send it, and are answered with
+    // "Connection: close", as are the requests being answered.
+    const auto drain_until = now + std::min<std::chrono::milliseconds>(grace / 2, kStopDrain);
+    for (std::uint32_t i = 0; i < slots_.size(); ++i) {
+      Slot& slot = slots_[i];
+      if (!slot.connection || slot.busy) continue;
+      if (slot.idle && !slot.connection->has_buffered_bytes()) {
+        close_locked(i);
+      } else {
+        slot.connection->deadline = std::min(slot.connection->deadline, drain_until);
+        schedule_locked(slot.connection->deadline);
+      }
+    }
   }
-  for (std::uint32_t i = 0; i < slots_.size(); ++i) {
-    if (slots_[i].connection && !slots_[i].busy) close_locked(i);
+  if (!drained_.wait_until(lock, deadline, [this] { return busy_ == 0 && open_.load() == 0; })) {
+    return false;
   }
   const std::uint64_t one = 1;
   (void)!::write(wake_fd_.get(), &one, sizeof one);
-  // Requests being answered are finished: the client was told nothing
-  // yet, and a scrape in flight during a restart should not fail.
-  if (!none_busy_.wait_until(lock, deadline, [this] { return busy_ == 0; })) return false;
   lock.unlock();
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
@@ -219,15 +236,8 @@ void ConnectionGate::accept_from(std::size_t index) {
     auto connection = std::make_unique<Connection>(UniqueFd(fd), listener.tls, address_of(address),
                                                    listener.local);
     open_.fetch_add(1);
-    std::unique_lock lock(mutex_);
-    if (stopping_.load()) {
-      lock.unlock();
-      connection.reset();
-      open_.fetch_sub(1);
-      return;
-    }
+    std::lock_guard lock(mutex_);
     if (open_.load() > limits_.max_connections && !evict_quietest_locked()) {
-      lock.unlock();
       refuse(*connection, 503, "503 too many connections\n");
       connection.reset();
       open_.fetch_sub(1);
@@ -241,7 +251,10 @@ void ConnectionGate::accept_from(std::size_t index) {
       slot = free_slots_.back();
       free_slots_.pop_back();
     }
-    connection->deadline = Clock::now() + limits_.head_timeout;
+    // Accepted as stop() began: answered within the drain, like the rest.
+    const bool stopping = stopping_.load();
+    connection->deadline =
+        Clock::now() + (stopping ? std::chrono::milliseconds(kStopDrain) : limits_.head_timeout);
     slots_[slot].connection = std::move(connection);
     slots_[slot].busy = false;
     slots_[slot].idle = false;
@@ -253,6 +266,7 @@ void ConnectionGate::accept_from(std::size_t index) {
       continue;
     }
     schedule_locked(slots_[slot].connection->deadline);
+    if (stopping) return;
   }
   std::lock_guard lock(mutex_);
   if (!stopping_.load() && !listener.failed) {
@@ -394,7 +408,8 @@ void ConnectionGate::expire() {
 
 void ConnectionGate::release_locked(std::uint32_t index, std::uint32_t events) {
   Slot& slot = slots_[index];
-  if (events != 0 && !stopping_.load() &&
+  // Stopping, a connection is kept only while its request is under way.
+  if (events != 0 && !(stopping_.load() && slot.idle) &&
       epoll_control(epoll_fd_.get(), EPOLL_CTL_MOD, slot.connection->fd(), events | EPOLLONESHOT,
                     slot_token(index, slot.generation))) {
     slot.busy = false;
@@ -402,7 +417,8 @@ void ConnectionGate::release_locked(std::uint32_t index, std::uint32_t events) {
   } else {
     close_locked(index);
   }
-  if (--busy_ == 0) none_busy_.notify_all();
+  --busy_;
+  if (stopping_.load()) drained_.notify_all();
 }
 
 void ConnectionGate::close_locked(std::uint32_t index) {
@@ -415,6 +431,7 @@ void ConnectionGate::close_locked(std::uint32_t index) {
   ++slot.generation;
   free_slots_.push_back(index);
   open_.fetch_sub(1);
+  if (stopping_.load()) drained_.notify_all();
 }
 
 bool ConnectionGate::evict_quietest_locked() {

@@ -2,9 +2,9 @@
 // Accepts HTTP connections and holds them, without a thread each, until a
 // whole request head has arrived; only then does a thread answer it.
 //
-// httplib 0.11 gives every accepted connection a worker that blocks on it
-// for as long as the client likes (a slowloris ties up the pool with a few
-// idle connections) and queues the rest without bound. Here every listener
+// A thread per connection that blocks on it for as long as the client
+// likes (cpp-httplib 0.11's way) lets a slowloris tie up the pool with a few
+// idle connections, and queues the rest without bound. Here every listener
 // and every connection waits in one epoll set, each armed for one event at
 // a time (EPOLLONESHOT), and a fixed pool of threads takes turns at it
 // (leader/followers): the thread that an event wakes moves that connection
@@ -80,8 +80,9 @@ class ConnectionGate {
   // listening socket fails; the others keep serving.
   void start(Failure on_failure);
 
-  // Stops accepting, closes the connections not being answered, lets the
-  // requests being answered finish (with "Connection: close") and waits for
+  // Stops accepting, closes the connections idle between requests, lets
+  // the requests under way finish (with "Connection: close"; one not yet
+  // complete gets at most half the grace, 500 ms, to arrive) and waits for
   // the threads, for at most `grace`. False leaves threads behind: the
   // caller should exit the process rather than destroy the gate.
   bool stop(std::chrono::milliseconds grace);
@@ -144,7 +145,7 @@ class ConnectionGate {
   std::atomic<unsigned> limited_answering_{0};
 
   std::mutex mutex_;
-  std::condition_variable none_busy_;
+  std::condition_variable drained_;  // stopping: a connection closed, or an answer ended
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_slots_;
   std::size_t busy_ = 0;

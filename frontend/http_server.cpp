@@ -1,7 +1,6 @@
 #include "http_server.h"
 
 #include <fcntl.h>
-#include <httplib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -12,11 +11,11 @@
 #include <utility>
 
 #include "build_info.h"
-#include "connection_stream.h"
 #include "content_negotiation.h"
 #include "exposition.h"
 #include "exposition_writer.h"
 #include "gzip_splice.h"
+#include "http_message.h"
 #include "landing_page.h"
 #include "log.h"
 #include "request_head.h"
@@ -35,30 +34,6 @@ std::int64_t wall_clock_nanos() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-// A /metrics body of two pieces sent back to back, so the cached exposition
-// is written from the cache and never copied per scrape.
-struct ScrapeBody {
-  std::shared_ptr<const RenderedSnapshot> owner;  // keeps `head` alive
-  std::string_view head;
-  std::string tail;
-
-  std::size_t size() const { return head.size() + tail.size(); }
-
-  // Writes bytes [offset, offset + length): httplib asks for ranges too.
-  bool write(std::size_t offset, std::size_t length, httplib::DataSink& sink) const {
-    const std::size_t end = std::min(offset + length, size());
-    if (offset < head.size()) {
-      const std::size_t n = std::min(end, head.size()) - offset;
-      if (!sink.write(head.data() + offset, n)) return false;
-      offset += n;
-    }
-    if (offset < end) {
-      return sink.write(tail.data() + (offset - head.size()), end - offset);
-    }
-    return true;
-  }
-};
 
 std::string error_body(int status) {
   switch (status) {
@@ -81,9 +56,8 @@ std::string error_body(int status) {
   }
 }
 
-void set_error(httplib::Response& res, int status) {
-  res.status = status;
-  res.set_content(error_body(status), kPlainText);
+void set_error(HttpResponse& res, int status) {
+  res.set_text(status, error_body(status), kPlainText);
 }
 
 bool is_tcp(int fd) {
@@ -95,8 +69,8 @@ bool is_tcp(int fd) {
 
 // What every response carries: the security headers, then the operator's
 // (a header named in both takes the operator's value).
-std::vector<std::pair<std::string, std::string>> response_headers(const HttpOptions& options) {
-  std::vector<std::pair<std::string, std::string>> headers = {
+HeaderList response_headers(const HttpOptions& options) {
+  HeaderList headers = {
       {"X-Content-Type-Options", "nosniff"},
       {"X-Frame-Options", "DENY"},
       {"Referrer-Policy", "no-referrer"},
@@ -107,11 +81,7 @@ std::vector<std::pair<std::string, std::string>> response_headers(const HttpOpti
   // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
   for (const auto& header : options.headers) {
     auto same = std::find_if(headers.begin(), headers.end(), [&](const auto& h) {
-      return h.first.size() == header.first.size() &&
-             std::equal(h.first.begin(), h.first.end(), header.first.begin(), [](char a, char b) {
-               return std::tolower(static_cast<unsigned char>(a)) ==
-                      std::tolower(static_cast<unsigned char>(b));
-             });
+      return equals_ignoring_case(h.first, header.first);
     });
     if (same != headers.end()) {
       same->second = header.second;
@@ -124,45 +94,12 @@ std::vector<std::pair<std::string, std::string>> response_headers(const HttpOpti
 
 }  // namespace
 
-// httplib's request parser and response writer, without its sockets: the
-// gate hands it connections whose request head is complete and screened.
-class HttpServer::Processor final : public httplib::Server {
- public:
-  Processor() {
-    // httplib stops writing a content provider's body once svr_sock_ is
-    // INVALID_SOCKET (its "shutting down"); this server never listens, so
-    // the socket is set to a value that only says "not stopping".
-    svr_sock_ = kNotStopping;
-  }
-
-  bool answer(Connection& connection, bool close_connection,
-              Connection::Clock::time_point write_deadline) {
-    // httplib parses Range with a recursive std::regex (megabytes of stack
-    // for a long value) before anything could drop it: it never sees one.
-    const std::string without_range = without_range_header(connection.head());
-    ConnectionStream stream(connection, write_deadline,
-                            without_range.empty() ? connection.head() : without_range);
-    bool connection_closed = false;
-    const bool ok =
-        process_request(stream, close_connection, connection_closed, [](httplib::Request& req) {
-          // Whole bodies only: a Range (many
-          // ranges of /metrics make a multipart
-          // body many times its size) is ignored,
-          // as RFC 9110 allows.
-          req.ranges.clear();
-        });
-    return ok && !connection_closed;
-  }
-
- private:
-  static constexpr socket_t kNotStopping = INT_MAX;
-};
-
 class HttpServer::Handlers {
  public:
-  Handlers(SnapshotCache& cache, HttpOptions options)
+  Handlers(SnapshotCache& cache, HttpOptions options, HeaderList common_headers)
       : cache_(cache),
         options_(std::move(options)),
+        common_headers_(std::move(common_headers)),
         metrics_path_(options_.route_prefix + options_.telemetry_path),
         health_path_(options_.route_prefix + kHealthPath),
         routes_{{metrics_path_, &Handlers::metrics},
@@ -175,58 +112,37 @@ class HttpServer::Handlers {
     }
   }
 
-  // `headers`: what every response carries (response_headers()).
-  void install(httplib::Server& server,
-               const std::vector<std::pair<std::string, std::string>>& headers) {
-    // Every method is dispatched here, so httplib's std::regex route
-    // matching never runs and no method reaches its body reading.
-    server.set_pre_routing_handler(
-        [this](const httplib::Request& req,
-               httplib::Response& res) -> httplib::Server::HandlerResponse {
-          if (!authorized(req, res)) return httplib::Server::HandlerResponse::Handled;
-          if (req.method == "GET" || req.method == "HEAD") {
-            dispatch(req, res);
-          } else {
-            method_not_allowed(req, res);
-          }
-          return httplib::Server::HandlerResponse::Handled;
-        });
-    // httplib's own errors (400, 414, 416) get a text body, like ours.
-    const httplib::Server::HandlerWithResponse error_handler = [](const httplib::Request&,
-                                                                  httplib::Response& res) {
-      if (!res.body.empty() || res.has_header("Content-Length")) {
-        return httplib::Server::HandlerResponse::Unhandled;
+  // Answers the request whose head is connection.head(), writing by
+  // `deadline`. Whether the connection may carry another request.
+  bool answer(Connection& connection, bool close_connection,
+              Connection::Clock::time_point deadline) {
+    HttpResponse res;
+    // A head that passed the gate's screening always parses.
+    const std::optional<HttpRequest> req = parse_request(connection.head());
+    const bool keep = !close_connection && req && req->keep_alive();
+    if (req) {
+      try {
+        handle(*req, res);
+      } catch (const std::exception& e) {
+        log_error("Request failed", {{"path", req->path}, {"err", e.what()}});
+        res = HttpResponse{};
+        res.set_text(500, "500 internal server error\n", kPlainText);
       }
-      res.set_content(error_body(res.status), kPlainText);
-      return httplib::Server::HandlerResponse::Handled;
-    };
-    server.set_error_handler(error_handler);
-    // Without this httplib puts what() into a response header.
-    server.set_exception_handler(
-        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr error) {
-          std::string what = "unknown exception";
-          try {
-            std::rethrow_exception(std::move(error));
-          } catch (const std::exception& e) {
-            what = e.what();
-          } catch (...) {
-          }
-          log_error("Request failed", {{"path", req.path}, {"err", what}});
-          res.status = 500;
-          res.set_content("500 internal server error\n", kPlainText);
-        });
-    server.set_default_headers(httplib::Headers(headers.begin(), headers.end()));
-    // Only for the Keep-Alive header httplib writes: the gate enforces both.
-    server.set_keep_alive_timeout(kIdleTimeout.count());
-    server.set_keep_alive_max_count(kKeepAliveMaxRequests);
-    if (options_.log_requests) {
-      server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-        log_debug("HTTP request", {{"method", req.method},
-                                   {"path", req.path},
+      if (options_.log_requests) {
+        log_debug("HTTP request", {{"method", std::string(req->method)},
+                                   {"path", req->path},
                                    {"status", std::to_string(res.status)},
-                                   {"remote", req.remote_addr}});
-      });
+                                   {"remote", connection.remote().ip}});
+      }
+    } else {
+      set_error(res, 400);
     }
+    const std::string head =
+        response_head(res, common_headers_, keep, kIdleTimeout.count(), kKeepAliveMaxRequests);
+    const bool written = req && req->method == "HEAD"
+                             ? connection.write_all(head, deadline)
+                             : connection.write_all({head, res.shared, res.body}, deadline);
+    return written && keep;
   }
 
   const HttpOptions& options() const { return options_; }
@@ -234,30 +150,39 @@ class HttpServer::Handlers {
  private:
   // Every path needs the credentials when basic auth is configured, as
   // with exporter-toolkit. Runs on a worker: a check may take a bcrypt.
-  bool authorized(const httplib::Request& req, httplib::Response& res) {
+  bool authorized(const HttpRequest& req, HttpResponse& res) {
     if (options_.basic_auth == nullptr) return true;
-    switch (options_.basic_auth->check(req.get_header_value("Authorization"))) {
+    switch (options_.basic_auth->check(std::string(req.header("Authorization")))) {
       case AuthResult::kOk:
         return true;
       case AuthResult::kUnauthorized:
-        res.set_header("WWW-Authenticate", std::string(BasicAuth::kChallenge));
+        res.headers.emplace_back("WWW-Authenticate", std::string(BasicAuth::kChallenge));
         set_error(res, 401);
         return false;
       case AuthResult::kBusy:
-        res.set_header("Retry-After", "1");
+        res.headers.emplace_back("Retry-After", "1");
         set_error(res, 503);
         return false;
     }
     return false;
   }
 
-  using Handler = void (Handlers::*)(const httplib::Request&, httplib::Response&);
+  void handle(const HttpRequest& req, HttpResponse& res) {
+    if (!authorized(req, res)) return;
+    if (req.method == "GET" || req.method == "HEAD") {
+      dispatch(req, res);
+    } else {
+      method_not_allowed(req, res);
+    }
+  }
+
+  using Handler = void (Handlers::*)(const HttpRequest&, HttpResponse&);
   struct Route {
     std::string path;
     Handler handler;
   };
 
-  void dispatch(const httplib::Request& req, httplib::Response& res) {
+  void dispatch(const HttpRequest& req, HttpResponse& res) {
     for (const Route& route : routes_) {
       if (req.path == route.path) {
         (this->*route.handler)(req, res);
@@ -267,10 +192,10 @@ class HttpServer::Handlers {
     set_error(res, 404);
   }
 
-  void method_not_allowed(const httplib::Request& req, httplib::Response& res) {
+  void method_not_allowed(const HttpRequest& req, HttpResponse& res) {
     for (const Route& route : routes_) {
       if (req.path == route.path) {
-        res.set_header("Allow", kAllowedMethods);
+        res.headers.emplace_back("Allow", kAllowedMethods);
         set_error(res, 405);
         return;
       }
@@ -278,9 +203,9 @@ class HttpServer::Handlers {
     set_error(res, 404);
   }
 
-  void metrics(const httplib::Request& req, httplib::Response& res) {
-    const Format format = negotiate_format(req.get_header_value("Accept"));
-    const bool gzip = accepts_gzip(req.get_header_value("Accept-Encoding"));
+  void metrics(const HttpRequest& req, HttpResponse& res) {
+    const Format format = negotiate_format(req.header("Accept"));
+    const bool gzip = accepts_gzip(req.header("Accept-Encoding"));
     const CollectorView view = cache_.view();
     const bool up = view.up(std::chrono::steady_clock::now());
 
@@ -304,46 +229,36 @@ class HttpServer::Handlers {
     tail += exposition_terminator(format);
 
     const CachedExposition* cached = up ? &view.rendered->exposition(format) : nullptr;
-    const std::string type(content_type(format));
-    res.set_header("Vary", "Accept-Encoding");
-
-    auto body = std::make_shared<ScrapeBody>();
-    body->owner = cached != nullptr ? view.rendered : nullptr;
+    res.content_type = std::string(content_type(format));
+    res.headers.emplace_back("Vary", "Accept-Encoding");
+    // The cached part is sent from the cache, which `owner` keeps alive.
+    res.owner = cached != nullptr ? view.rendered : nullptr;
     if (gzip) {
       static const GzipPrefix kNothing;
       const GzipPrefix& prefix = cached != nullptr ? cached->gzip() : kNothing;
-      body->head = prefix.head();
+      res.shared = prefix.head();
       // Per thread, so without locks, and per format, whose tails differ:
       // each holds the deflated text of the last tail between its values.
       thread_local std::array<GzipTailCache, 2> tail_caches;
-      body->tail = prefix.end(tail, per_scrape, tail_caches[format == Format::kText ? 0 : 1]);
-      res.set_header("Content-Encoding", "gzip");
+      res.body = prefix.end(tail, per_scrape, tail_caches[format == Format::kText ? 0 : 1]);
+      res.headers.emplace_back("Content-Encoding", "gzip");
     } else {
-      body->head =
+      res.shared =
           cached != nullptr ? std::string_view(cached->plain(*view.frame)) : std::string_view();
-      body->tail = std::move(tail);
+      res.body = std::move(tail);
     }
-    // A content provider, because httplib compresses a text/plain body by
-    // itself, at every scrape, and would compress ours a second time.
-    const std::size_t size = body->size();
-    res.set_content_provider(
-        size, type,
-        [body = std::move(body)](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-          return body->write(offset, length, sink);
-        });
   }
 
-  void health(const httplib::Request&, httplib::Response& res) {
+  void health(const HttpRequest&, HttpResponse& res) {
     const std::string problem = cache_.view().problem(std::chrono::steady_clock::now());
     if (problem.empty()) {
-      res.set_content("OK\n", kPlainText);
+      res.set_text(200, "OK\n", kPlainText);
     } else {
-      res.status = 503;
-      res.set_content(problem + "\n", kPlainText);
+      res.set_text(503, problem + "\n", kPlainText);
     }
   }
 
-  void landing(const httplib::Request& req, httplib::Response& res) {
+  void landing(const HttpRequest& req, HttpResponse& res) {
     const CollectorView view = cache_.view();
     const BuildInfo& build = build_info();
     LandingInfo info;
@@ -363,7 +278,7 @@ class HttpServer::Handlers {
       problem = view.problem(now);
       info.collector_problem = problem;
     }
-    res.set_content(render_landing_page(snapshot, info), "text/html; charset=utf-8");
+    res.set_text(200, render_landing_page(snapshot, info), "text/html; charset=utf-8");
   }
 
   ProcessSample sample_process() {
@@ -374,6 +289,7 @@ class HttpServer::Handlers {
 
   SnapshotCache& cache_;
   const HttpOptions options_;
+  const HeaderList common_headers_;
   const std::string metrics_path_;
   const std::string health_path_;
   std::vector<Route> routes_;
@@ -381,8 +297,7 @@ class HttpServer::Handlers {
   std::mutex process_stats_mutex_;
 };
 
-HttpServer::HttpServer(SnapshotCache& cache, HttpOptions options)
-    : processor_(std::make_unique<Processor>()) {
+HttpServer::HttpServer(SnapshotCache& cache, HttpOptions options) {
   GateLimits limits;
   limits.workers = kWorkers;
   limits.max_connections = kMaxConnections;
@@ -392,17 +307,16 @@ HttpServer::HttpServer(SnapshotCache& cache, HttpOptions options)
   limits.write_timeout = kWriteTimeout;
   limits.idle_timeout = kIdleTimeout;
   limits.keep_alive_max_requests = kKeepAliveMaxRequests;
-  // One list for both: httplib's responses and the gate's own refusals.
-  const auto headers = response_headers(options);
+  // One list for both: the handlers' responses and the gate's own refusals.
+  HeaderList headers = response_headers(options);
   std::string header_lines;
   for (const auto& [name, value] : headers) header_lines += name + ": " + value + "\r\n";
-  handlers_ = std::make_unique<Handlers>(cache, std::move(options));
-  handlers_->install(*processor_, headers);
+  handlers_ = std::make_unique<Handlers>(cache, std::move(options), std::move(headers));
   gate_ = std::make_unique<ConnectionGate>(
       limits,
-      [processor = processor_.get()](Connection& connection, bool close_connection,
-                                     Connection::Clock::time_point write_deadline) {
-        return processor->answer(connection, close_connection, write_deadline);
+      [handlers = handlers_.get()](Connection& connection, bool close_connection,
+                                   Connection::Clock::time_point write_deadline) {
+        return handlers->answer(connection, close_connection, write_deadline);
       },
       std::move(header_lines));
 }
@@ -412,7 +326,6 @@ HttpServer::~HttpServer() {
   // Workers are left answering: keep what they use alive, as the process
   // is about to end anyway.
   (void)gate_.release();
-  (void)processor_.release();
   (void)handlers_.release();
 }
 

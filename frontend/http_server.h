@@ -1,7 +1,6 @@
 #pragma once
-// The frontend's HTTP side, on cpp-httplib: one httplib::Server per listening
-// socket, each on its own thread with a small worker pool, all sharing one
-// set of handlers over the SnapshotCache.
+// The frontend's HTTP side: a ConnectionGate over every listening socket and
+// one set of handlers over the SnapshotCache.
 //
 //   <telemetry path>  GET, HEAD  exposition: the cached snapshot part, the
 //                                exporter status of this scrape, the
@@ -11,9 +10,9 @@
 //   /                 GET, HEAD  the landing page
 //   anything else                404; other methods on these paths 405
 //
-// Connections are accepted and their request heads read and screened by a
-// ConnectionGate (connection_gate.h); httplib parses only what passed, on a
-// fixed pool of workers, and never touches a socket itself.
+// Connections are accepted and their request heads read and screened by the
+// gate (connection_gate.h, request_head.h); the handlers see only heads that
+// passed, parsed by http_message.h, on the gate's fixed pool of threads.
 //
 // Start-up opens every descriptor the server needs (listening sockets,
 // /proc/self for process_*); serving a request opens nothing, so the
@@ -37,8 +36,7 @@ namespace mmx {
 
 struct HttpOptions {
   std::string telemetry_path = "/metrics";
-  // Requests answered or waiting for a worker at once; more get 503.
-  // 0: bounded only by kMaxConnections.
+  // Scrapes answered at once; more get 503. 0: bounded only by the threads.
   unsigned max_requests = 40;
   bool log_requests = false;  // one debug line per request
   // TLS on every TCP listener when set (unix sockets stay plain: they serve
@@ -93,11 +91,9 @@ class HttpServer {
   std::size_t open_connections() const { return gate_->open_connections(); }
 
  private:
-  class Processor;
   class Handlers;
 
   std::unique_ptr<Handlers> handlers_;
-  std::unique_ptr<Processor> processor_;
   std::unique_ptr<ConnectionGate> gate_;
   std::vector<UniqueFd> listeners_;
   std::vector<std::string> addresses_;

@@ -187,25 +187,6 @@ HeadScan HeadScanner::scan(std::string_view received) {
   return scan;
 }
 
-std::string without_range_header(std::string_view head) {
-  std::string out;
-  bool found = false;
-  std::size_t start = 0;
-  while (start < head.size()) {
-    std::size_t end = head.find('\n', start);
-    end = end == std::string_view::npos ? head.size() : end + 1;
-    const std::string_view line = head.substr(start, end - start);
-    const bool range = start != 0 && line.size() > 6 && iequals(line.substr(0, 6), "Range:");
-    if (range) {
-      found = true;
-    } else {
-      out.append(line);
-    }
-    start = end;
-  }
-  return found ? out : std::string();
-}
-
 std::string_view status_text(int status) {
   switch (status) {
     case 200:

@@ -1,13 +1,13 @@
 #pragma once
-// Screening of an HTTP request head before cpp-httplib parses it.
+// Screening of an HTTP request head before the frontend parses it
+// (http_message.h).
 //
-// httplib 0.11.4 (Debian 12's) grows a line without bound before it checks
-// its length, reads chunked and compressed bodies, percent-decodes header
-// values and lets a client's REMOTE_ADDR header shadow the real one. The
-// frontend therefore reads every request head itself, within fixed limits,
-// and hands httplib only a head that passed the checks below: the library's
-// parser never sees more than kMaxHeadBytes, never a body, and never a value
-// that decodes to a line break.
+// The rules began as the answer to cpp-httplib 0.11.4 (Debian 12's), which
+// grew a line without bound before it checked its length, read chunked and
+// compressed bodies, percent-decoded header values and let a client's
+// REMOTE_ADDR header shadow the real one. They stay as the frontend's own
+// contract: a parsed head is never more than kMaxHeadBytes, never has a
+// body, and never a value that decodes to a line break.
 
 #include <cstddef>
 #include <string>
@@ -64,11 +64,6 @@ struct HeadVerdict {
   std::string_view reason;
 };
 HeadVerdict check_request_head(std::string_view head);
-
-// The head without its Range header fields, or "" when it has none. Whole
-// bodies only: many ranges of /metrics would make a multipart body many
-// times its size, and RFC 9110 lets a server ignore Range.
-std::string without_range_header(std::string_view head);
 
 // "431 Request Header Fields Too Large" and friends.
 std::string_view status_text(int status);

@@ -26,7 +26,7 @@ namespace mmx {
 namespace {
 
 // Descriptors beyond the HTTP connections and those open at entry: the
-// receiver's reconnection, a connection httplib accepts while another
+// receiver's reconnection, a connection the gate accepts while another
 // closes, slack for the libraries.
 constexpr std::size_t kSpareDescriptors = 16;
 
@@ -223,7 +223,7 @@ void limit_resources(int highest_fd, std::size_t connections) {
   } else {
     set_limit(RLIMIT_FSIZE, 0, "RLIMIT_FSIZE");
   }
-  // What is open now, the connections, and a little slack. httplib pauses
+  // What is open now, the connections, and a little slack. The gate pauses
   // accepting while it is out of descriptors, so the bound caps the queue
   // of waiting connections instead of failing. Never above the hard limit.
   rlimit current{};

@@ -121,9 +121,8 @@ void add_rules(FilterBuilder& f, const SyscallFilterOptions& options) {
   f.allow(SYSCALL(getdents64));
   // Everyone: finished connections, the receiver's lost collector socket.
   f.allow(SYSCALL(close));
-  // The receiver waits on its socket and eventfd; httplib on the listening
-  // socket and on each connection. aarch64's glibc implements poll() with
-  // ppoll.
+  // The receiver waits on its socket and eventfd; a response being written
+  // on its connection. aarch64's glibc implements poll() with ppoll.
   if (SCMP_SYS(poll) >= 0) {
     f.allow(SYSCALL(poll));
   } else {
@@ -141,31 +140,19 @@ void add_rules(FilterBuilder& f, const SyscallFilterOptions& options) {
   f.allow(SYSCALL(epoll_ctl));
   f.allow(SYSCALL(timerfd_settime));
 
-  // --- HTTP (cpp-httplib) -----------------------------------------------
-  // New connections on the handed-over listening sockets. httplib calls
-  // accept(); accept4 is the same call with flags (and the only one on
-  // aarch64).
-  f.allow(SYSCALL(accept));
+  // --- HTTP (connection_gate.h) ------------------------------------------
+  // New connections on the handed-over listening sockets, with their
+  // addresses: nothing about a socket is asked or set after it is accepted
+  // (no setsockopt, getsockname, getpeername, shutdown).
   f.allow(SYSCALL(accept4));
-  // Requests in, responses out: httplib's recv() and send().
+  // Request heads in (recv), responses out (send; a head and its body in
+  // one sendmsg). Nothing to pass a descriptor to but the HTTP clients
+  // (TCP) and the collector, whose end refuses every write.
   f.allow(SYSCALL(recvfrom));
   f.allow(SYSCALL(sendto));
-  // send() with a message header; nothing to pass a descriptor to but the
-  // HTTP clients (TCP) and the collector, whose end refuses every write.
   f.allow(SYSCALL(sendmsg));
-  // httplib ends every connection with shutdown(SHUT_RDWR).
-  f.allow(SYSCALL(shutdown));
-  // httplib's per-connection read and write timeouts; nothing else (no
-  // socket filters, no buffer sizes).
-  f.allow(SYSCALL(setsockopt), "level SOL_SOCKET, option SO_RCVTIMEO",
-          {arg_equals(1, SOL_SOCKET), arg_equals(2, SO_RCVTIMEO)});
-  f.allow(SYSCALL(setsockopt), "level SOL_SOCKET, option SO_SNDTIMEO",
-          {arg_equals(1, SOL_SOCKET), arg_equals(2, SO_SNDTIMEO)});
-  // The peer and local address httplib fills into each request.
-  f.allow(SYSCALL(getpeername));
-  f.allow(SYSCALL(getsockname));
 
-  // --- Threads (std::thread: the receiver, httplib's listeners and pools)
+  // --- Threads (std::thread: the receiver and the gate's)
   // Mutexes, condition variables, joins.
   f.allow(SYSCALL(futex));
   // glibc registers every new thread's robust mutex list and rseq area.
@@ -215,8 +202,8 @@ void add_rules(FilterBuilder& f, const SyscallFilterOptions& options) {
   // Clocks are read in the vDSO, but through the syscall where the clock
   // source has no vDSO support (some virtual machines).
   f.allow(SYSCALL(clock_gettime));
-  // std::this_thread::sleep_for: the shutdown drain, httplib's pause when
-  // out of descriptors.
+  // std::this_thread::sleep_for: the gate's pause after a failing
+  // epoll_wait.
   f.allow(SYSCALL(clock_nanosleep));
   // A poll or sleep with a timeout that a stop signal (SIGSTOP/SIGCONT, a
   // debugger, the cgroup freezer) interrupted is resumed by the kernel

@@ -1,5 +1,5 @@
 // Bytes as a client on the network could send them, through the real
-// frontend: the connection gate's head screening and httplib's parser and
+// frontend: the connection gate's head screening and the request parser and
 // handlers, over a real socket, with a real snapshot being served.
 //
 // Two properties besides "no crash, no sanitizer report": the head scanner

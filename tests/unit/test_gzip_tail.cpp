@@ -264,7 +264,7 @@ TEST_CASE("gzip tail: the exporter status, its per-scrape values stored") {
     const mmx::GzipPrefix gzip(prefix);
     mmx::GzipTailCache cache;
     mmx::ExporterStatus status;
-    status.build = {"0.1.0", "0123456789ab", "gcc 12.2.0", "0.9.2", "2.0.0", "0.11.4"};
+    status.build = {"0.1.0", "0123456789ab", "gcc 12.2.0", "0.9.2", "2.0.0", "3.0.17"};
     status.collector_up = true;
     status.snapshots_total = 42;
     for (int i = 0; i < 20; ++i) {

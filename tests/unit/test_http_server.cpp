@@ -325,6 +325,34 @@ TEST_CASE("http server: stop() ends promptly, also with a connection kept alive"
   CHECK(std::chrono::steady_clock::now() - started < 500ms);
 }
 
+TEST_CASE("http server: stop() answers a request sent on a connection accepted before it") {
+  Frontend f;
+  f.send_snapshot();
+  // Accepted, nothing sent yet: what a replacement frontend cannot take over.
+  auto fd = connect_to(f.port);
+  REQUIRE(mmx::test::eventually([&] { return f.http->open_connections() == 1; }));
+  std::thread stopping([&] { CHECK(f.http->stop(2s)); });
+  std::this_thread::sleep_for(100ms);
+  send_text(fd, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string reply = read_until_closed(fd);
+  stopping.join();
+  CHECK(reply.starts_with("HTTP/1.1 200 OK\r\n"));
+  CHECK(reply.find("\r\nConnection: close\r\n") != std::string::npos);
+}
+
+TEST_CASE("http server: stop() gives a connection that sends nothing half the grace at most") {
+  Frontend f;
+  f.send_snapshot();
+  auto silent = connect_to(f.port);
+  REQUIRE(mmx::test::eventually([&] { return f.http->open_connections() == 1; }));
+  const auto started = std::chrono::steady_clock::now();
+  CHECK(f.http->stop(600ms));
+  const auto took = std::chrono::steady_clock::now() - started;
+  CHECK(took >= 250ms);
+  CHECK(took < 600ms);
+  CHECK(read_until_closed(silent).empty());
+}
+
 TEST_CASE("http server: slow and idle connections hold no worker") {
   Frontend f;
   f.send_snapshot();
