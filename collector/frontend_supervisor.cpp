@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,9 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "child_spawn.h"
 #include "log.h"
-
-extern char** environ;
 
 namespace mmx {
 namespace {
@@ -78,32 +76,16 @@ bool FrontendSupervisor::spawn(std::string& error) {
 
   std::vector<std::string> args = {options_.binary,
                                    "--collector-fd=" + std::to_string(kFirstChildFd)};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
+  ChildSpawn child;
   for (std::size_t i = 0; i < sources.size(); ++i) {
     const int target = kFirstChildFd + static_cast<int>(i);
-    posix_spawn_file_actions_adddup2(&actions, sources[i].get(), target);
+    child.dup2(sources[i].get(), target);
     if (i > 0) args.push_back("--listen-fd=" + std::to_string(target));
   }
   for (const auto& a : options_.extra_args) args.push_back(a);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t empty, all;
-  sigemptyset(&empty);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
   pid_t pid = -1;
-  const int rc =
-      ::posix_spawn(&pid, options_.binary.c_str(), &actions, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
+  const int rc = child.spawn(std::move(args), pid);
   if (rc != 0) {
     error = "cannot start " + options_.binary + ": " + std::strerror(rc);
     return false;

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,9 +11,8 @@
 #include <climits>
 #include <cstring>
 
+#include "child_spawn.h"
 #include "unique_fd.h"
-
-extern char** environ;
 
 namespace mmx {
 namespace {
@@ -56,28 +54,12 @@ std::string check_web_config(const WebConfigCheck& check) {
 
   std::vector<std::string> args = {check.frontend_binary, "--check-web-config"};
   args.insert(args.end(), check.args.begin(), check.args.end());
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDERR_FILENO);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t empty, all;
-  sigemptyset(&empty);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  ChildSpawn child;
+  child.open(STDIN_FILENO, "/dev/null", O_RDONLY);
+  child.dup2(write_end.get(), STDOUT_FILENO);
+  child.dup2(write_end.get(), STDERR_FILENO);
   pid_t pid = -1;
-  const int rc =
-      ::posix_spawn(&pid, check.frontend_binary.c_str(), &actions, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
+  const int rc = child.spawn(std::move(args), pid);
   if (rc != 0) {
     return "cannot run " + check.frontend_binary + " to check it: " + std::strerror(rc);
   }

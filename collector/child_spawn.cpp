@@ -1,0 +1,42 @@
+#include "child_spawn.h"
+
+#include <errno.h>
+#include <signal.h>
+
+extern char** environ;
+
+namespace mmx {
+
+ChildSpawn::ChildSpawn() {
+  posix_spawn_file_actions_init(&actions_);
+  posix_spawnattr_init(&attributes_);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attributes_, &none);
+  posix_spawnattr_setsigdefault(&attributes_, &all);
+  posix_spawnattr_setflags(&attributes_, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+}
+
+ChildSpawn::~ChildSpawn() {
+  posix_spawn_file_actions_destroy(&actions_);
+  posix_spawnattr_destroy(&attributes_);
+}
+
+void ChildSpawn::dup2(int from, int to) {
+  posix_spawn_file_actions_adddup2(&actions_, from, to);
+}
+
+void ChildSpawn::open(int fd, const char* path, int flags) {
+  posix_spawn_file_actions_addopen(&actions_, fd, path, flags, 0);
+}
+
+int ChildSpawn::spawn(std::vector<std::string> args, pid_t& pid) {
+  if (args.empty()) return EINVAL;
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  return ::posix_spawn(&pid, argv[0], &actions_, &attributes_, argv.data(), environ);
+}
+
+}  // namespace mmx
