@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -10,7 +9,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <cstring>
 #include <stdexcept>
 
@@ -98,10 +96,10 @@ bool is_connection_error(int error) {
 
 }  // namespace
 
-ConnectionGate::ConnectionGate(GateLimits limits, Answer answer, std::string response_headers)
+ConnectionGate::ConnectionGate(GateLimits limits, Answer answer, HeaderList common_headers)
     : limits_(limits),
       answer_(std::move(answer)),
-      response_headers_(std::move(response_headers)),
+      common_headers_(std::move(common_headers)),
       epoll_fd_(checked(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1")),
       wake_fd_(checked(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd")),
       timer_fd_(checked(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC),
@@ -135,8 +133,7 @@ void ConnectionGate::add_listener(int fd, SSL_CTX* tls, std::string address) {
 void ConnectionGate::start(Failure on_failure) {
   on_failure_ = std::move(on_failure);
   for (std::size_t i = 0; i < listeners_.size(); ++i) {
-    if (!epoll_control(epoll_fd_.get(), EPOLL_CTL_ADD, listeners_[i].fd, EPOLLIN | EPOLLONESHOT,
-                       kListenerTokens - i)) {
+    if (!arm_listener(i, EPOLL_CTL_ADD)) {
       throw std::runtime_error(std::string("epoll_ctl: ") + std::strerror(errno));
     }
   }
@@ -204,6 +201,11 @@ void ConnectionGate::run() {
   }
 }
 
+bool ConnectionGate::arm_listener(std::size_t index, int operation) {
+  return epoll_control(epoll_fd_.get(), operation, listeners_[index].fd, EPOLLIN | EPOLLONESHOT,
+                       kListenerTokens - index);
+}
+
 void ConnectionGate::accept_from(std::size_t index) {
   Listener& listener = listeners_[index];
   for (int i = 0; i < kAcceptBatch; ++i) {
@@ -253,8 +255,7 @@ void ConnectionGate::accept_from(std::size_t index) {
     }
     // Accepted as stop() began: answered within the drain, like the rest.
     const bool stopping = stopping_.load();
-    connection->deadline =
-        Clock::now() + (stopping ? std::chrono::milliseconds(kStopDrain) : limits_.head_timeout);
+    connection->deadline = Clock::now() + (stopping ? kStopDrain : limits_.head_timeout);
     slots_[slot].connection = std::move(connection);
     slots_[slot].busy = false;
     slots_[slot].idle = false;
@@ -269,10 +270,7 @@ void ConnectionGate::accept_from(std::size_t index) {
     if (stopping) return;
   }
   std::lock_guard lock(mutex_);
-  if (!stopping_.load() && !listener.failed) {
-    epoll_control(epoll_fd_.get(), EPOLL_CTL_MOD, listener.fd, EPOLLIN | EPOLLONESHOT,
-                  kListenerTokens - index);
-  }
+  if (!stopping_.load() && !listener.failed) arm_listener(index, EPOLL_CTL_MOD);
 }
 
 void ConnectionGate::serve(std::uint64_t token) {
@@ -361,14 +359,10 @@ bool ConnectionGate::is_limited(const Connection& connection) const {
 }
 
 void ConnectionGate::refuse(Connection& connection, int status, std::string_view body) const {
-  std::string response = "HTTP/1.1 " + std::to_string(status) + " " +
-                         std::string(status_text(status)) +
-                         "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
-                         std::to_string(body.size()) + "\r\nConnection: close\r\n";
-  response += response_headers_;
-  response += "\r\n";
-  response.append(body);
-  connection.write_without_waiting(response);
+  HttpResponse response;
+  response.set_text(status, std::string(body), "text/plain; charset=utf-8");
+  connection.write_without_waiting(response_head(response, common_headers_, std::nullopt) +
+                                   response.body);
   log_debug("Refused a request",
             {{"remote", connection.remote().ip}, {"status", std::to_string(status)}});
 }
@@ -393,9 +387,7 @@ void ConnectionGate::expire() {
       accept_paused_until_ = {};
       if (!stopping_.load()) {
         for (std::size_t i = 0; i < listeners_.size(); ++i) {
-          if (listeners_[i].failed) continue;
-          epoll_control(epoll_fd_.get(), EPOLL_CTL_MOD, listeners_[i].fd, EPOLLIN | EPOLLONESHOT,
-                        kListenerTokens - i);
+          if (!listeners_[i].failed) arm_listener(i, EPOLL_CTL_MOD);
         }
       }
     } else {

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "connection.h"
+#include "http_message.h"
 #include "unique_fd.h"
 
 namespace mmx {
@@ -64,9 +65,9 @@ class ConnectionGate {
                                     Connection::Clock::time_point write_deadline)>;
   using Failure = std::function<void(const std::string& address)>;
 
-  // `response_headers`: "Name: value\r\n" lines for the gate's own answers
-  // (400, 431, 503...), so they carry the same security headers as the rest.
-  ConnectionGate(GateLimits limits, Answer answer, std::string response_headers);
+  // `common_headers`: what the gate's own answers (400, 431, 503...) carry,
+  // the same security headers as every other response.
+  ConnectionGate(GateLimits limits, Answer answer, HeaderList common_headers);
   ~ConnectionGate();
   ConnectionGate(const ConnectionGate&) = delete;
   ConnectionGate& operator=(const ConnectionGate&) = delete;
@@ -110,6 +111,9 @@ class ConnectionGate {
   };
 
   void run();
+  // Arms listener `index` for one event (EPOLL_CTL_ADD the first time,
+  // EPOLL_CTL_MOD after each).
+  bool arm_listener(std::size_t index, int operation);
   void accept_from(std::size_t listener);
   void serve(std::uint64_t token);
   // Answers the complete head; whether the connection may carry another.
@@ -132,7 +136,7 @@ class ConnectionGate {
 
   const GateLimits limits_;
   const Answer answer_;
-  const std::string response_headers_;
+  const HeaderList common_headers_;
   std::vector<Listener> listeners_;
   UniqueFd epoll_fd_;
   UniqueFd wake_fd_;   // written once, by stop(): every thread returns

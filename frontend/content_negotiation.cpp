@@ -5,28 +5,17 @@
 #include <optional>
 #include <string>
 
+#include "http_text.h"
+
 namespace mmx {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // Calls `visit(element)` for each comma-separated element.
 template <typename Visit>
 void for_each_element(std::string_view list, Visit visit) {
   while (!list.empty()) {
     const auto comma = list.find(',');
-    std::string_view element = trim(list.substr(0, comma));
+    std::string_view element = trim_blanks(list.substr(0, comma));
     if (!element.empty()) visit(element);
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
@@ -61,25 +50,25 @@ struct Element {
 Element parse_element(std::string_view text) {
   Element element;
   const auto semicolon = text.find(';');
-  element.value = trim(text.substr(0, semicolon));
+  element.value = trim_blanks(text.substr(0, semicolon));
   if (semicolon == std::string_view::npos) return element;
   std::string_view params = text.substr(semicolon + 1);
   while (!params.empty()) {
     const auto next = params.find(';');
-    std::string_view param = trim(params.substr(0, next));
+    std::string_view param = trim_blanks(params.substr(0, next));
     params = next == std::string_view::npos ? std::string_view() : params.substr(next + 1);
     const auto eq = param.find('=');
     if (eq == std::string_view::npos) continue;
-    std::string_view name = trim(param.substr(0, eq));
-    std::string_view value = trim(param.substr(eq + 1));
+    std::string_view name = trim_blanks(param.substr(0, eq));
+    std::string_view value = trim_blanks(param.substr(eq + 1));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
       value = value.substr(1, value.size() - 2);
     }
-    if (iequals(name, "q")) {
+    if (equals_ignoring_case(name, "q")) {
       auto q = parse_qvalue(value);
       if (!q) element.valid = false;
       element.q = q.value_or(0);
-    } else if (iequals(name, "version")) {
+    } else if (equals_ignoring_case(name, "version")) {
       element.version = value;
     }
   }
@@ -97,12 +86,12 @@ struct Offer {
 int specificity(const Element& range, const Offer& offer) {
   const auto slash = range.value.find('/');
   if (slash == std::string_view::npos) return -1;
-  const std::string_view type = trim(range.value.substr(0, slash));
-  const std::string_view subtype = trim(range.value.substr(slash + 1));
+  const std::string_view type = trim_blanks(range.value.substr(0, slash));
+  const std::string_view subtype = trim_blanks(range.value.substr(slash + 1));
   if (type == "*" && subtype == "*") return 0;
-  if (!iequals(type, offer.type)) return -1;
+  if (!equals_ignoring_case(type, offer.type)) return -1;
   if (subtype == "*") return 1;
-  if (!iequals(subtype, offer.subtype)) return -1;
+  if (!equals_ignoring_case(subtype, offer.subtype)) return -1;
   if (range.version.empty()) return 2;
   return range.version == offer.version ? 3 : -1;
 }
@@ -150,7 +139,8 @@ bool accepts_gzip(std::string_view accept_encoding) {
   for_each_element(accept_encoding, [&](std::string_view text) {
     const Element coding = parse_element(text);
     if (!coding.valid) return;
-    if (iequals(coding.value, "gzip") || iequals(coding.value, "x-gzip")) {
+    if (equals_ignoring_case(coding.value, "gzip") ||
+        equals_ignoring_case(coding.value, "x-gzip")) {
       gzip = std::max(gzip.value_or(0), coding.q);
     } else if (coding.value == "*") {
       any = std::max(any.value_or(0), coding.q);

@@ -1,21 +1,10 @@
 #include "http_message.h"
 
-#include <algorithm>
-
+#include "http_text.h"
 #include "request_head.h"
 
 namespace mmx {
 namespace {
-
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -29,7 +18,7 @@ std::string percent_decode(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() + 0 && hex_digit(text[i + 1]) >= 0 &&
+    if (text[i] == '%' && i + 2 < text.size() && hex_digit(text[i + 1]) >= 0 &&
         hex_digit(text[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hex_digit(text[i + 1]) * 16 + hex_digit(text[i + 2])));
       i += 2;
@@ -44,7 +33,7 @@ std::string percent_decode(std::string_view text) {
 bool has_token(std::string_view list, std::string_view token) {
   while (!list.empty()) {
     const auto comma = list.find(',');
-    if (equals_ignoring_case(trim(list.substr(0, comma)), token)) return true;
+    if (equals_ignoring_case(trim_blanks(list.substr(0, comma)), token)) return true;
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
   }
@@ -52,11 +41,6 @@ bool has_token(std::string_view list, std::string_view token) {
 }
 
 }  // namespace
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return lower(x) == lower(y); });
-}
 
 std::string_view HttpRequest::header(std::string_view name) const {
   for (const auto& field : fields) {
@@ -98,7 +82,7 @@ std::optional<HttpRequest> parse_request(std::string_view head) {
     if (line->empty()) return request;  // the end of the head
     const auto colon = line->find(':');
     if (colon == std::string_view::npos || colon == 0) return std::nullopt;
-    request.fields.emplace_back(line->substr(0, colon), trim(line->substr(colon + 1)));
+    request.fields.emplace_back(line->substr(0, colon), trim_blanks(line->substr(colon + 1)));
   }
   return std::nullopt;  // no empty line
 }
@@ -111,8 +95,8 @@ void HttpResponse::set_text(int code, std::string text, std::string_view type) {
   body = std::move(text);
 }
 
-std::string response_head(const HttpResponse& response, const HeaderList& common, bool keep_alive,
-                          long idle_seconds, std::size_t max_requests) {
+std::string response_head(const HttpResponse& response, const HeaderList& common,
+                          std::optional<KeepAlive> keep_alive) {
   std::string head;
   head.reserve(512);
   head += "HTTP/1.1 ";
@@ -132,8 +116,8 @@ std::string response_head(const HttpResponse& response, const HeaderList& common
   field("Content-Length", std::to_string(response.body_size()));
   if (keep_alive) {
     field("Connection", "keep-alive");
-    field("Keep-Alive",
-          "timeout=" + std::to_string(idle_seconds) + ", max=" + std::to_string(max_requests));
+    field("Keep-Alive", "timeout=" + std::to_string(keep_alive->idle_seconds) +
+                            ", max=" + std::to_string(keep_alive->max_requests));
   } else {
     field("Connection", "close");
   }

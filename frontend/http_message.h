@@ -54,13 +54,17 @@ struct HttpResponse {
   void set_text(int code, std::string text, std::string_view type);
 };
 
+// What a connection that stays open is told ("Keep-Alive: timeout=...,
+// max=...").
+struct KeepAlive {
+  long idle_seconds = 0;
+  std::size_t max_requests = 0;
+};
+
 // The status line and the header fields: `common` (every response's), the
 // response's own, Content-Type, Content-Length, and whether the connection
-// stays open (as `keep_alive` says; "Keep-Alive: timeout=..., max=..." then,
-// from `idle_seconds` and `max_requests`).
-std::string response_head(const HttpResponse& response, const HeaderList& common, bool keep_alive,
-                          long idle_seconds, std::size_t max_requests);
-
-bool equals_ignoring_case(std::string_view a, std::string_view b);
+// stays open (with `keep_alive`) or closes (without).
+std::string response_head(const HttpResponse& response, const HeaderList& common,
+                          std::optional<KeepAlive> keep_alive);
 
 }  // namespace mmx

@@ -16,6 +16,7 @@
 #include "exposition_writer.h"
 #include "gzip_splice.h"
 #include "http_message.h"
+#include "http_text.h"
 #include "landing_page.h"
 #include "log.h"
 #include "request_head.h"
@@ -138,7 +139,9 @@ class HttpServer::Handlers {
       set_error(res, 400);
     }
     const std::string head =
-        response_head(res, common_headers_, keep, kIdleTimeout.count(), kKeepAliveMaxRequests);
+        response_head(res, common_headers_,
+                      keep ? std::optional<KeepAlive>({kIdleTimeout.count(), kKeepAliveMaxRequests})
+                           : std::nullopt);
     const bool written = req && req->method == "HEAD"
                              ? connection.write_all(head, deadline)
                              : connection.write_all({head, res.shared, res.body}, deadline);
@@ -152,7 +155,7 @@ class HttpServer::Handlers {
   // with exporter-toolkit. Runs on a worker: a check may take a bcrypt.
   bool authorized(const HttpRequest& req, HttpResponse& res) {
     if (options_.basic_auth == nullptr) return true;
-    switch (options_.basic_auth->check(std::string(req.header("Authorization")))) {
+    switch (options_.basic_auth->check(req.header("Authorization"))) {
       case AuthResult::kOk:
         return true;
       case AuthResult::kUnauthorized:
@@ -308,17 +311,15 @@ HttpServer::HttpServer(SnapshotCache& cache, HttpOptions options) {
   limits.idle_timeout = kIdleTimeout;
   limits.keep_alive_max_requests = kKeepAliveMaxRequests;
   // One list for both: the handlers' responses and the gate's own refusals.
-  HeaderList headers = response_headers(options);
-  std::string header_lines;
-  for (const auto& [name, value] : headers) header_lines += name + ": " + value + "\r\n";
-  handlers_ = std::make_unique<Handlers>(cache, std::move(options), std::move(headers));
+  const HeaderList headers = response_headers(options);
+  handlers_ = std::make_unique<Handlers>(cache, std::move(options), headers);
   gate_ = std::make_unique<ConnectionGate>(
       limits,
       [handlers = handlers_.get()](Connection& connection, bool close_connection,
                                    Connection::Clock::time_point write_deadline) {
         return handlers->answer(connection, close_connection, write_deadline);
       },
-      std::move(header_lines));
+      headers);
 }
 
 HttpServer::~HttpServer() {

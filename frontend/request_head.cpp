@@ -3,6 +3,8 @@
 #include <array>
 #include <cctype>
 
+#include "http_text.h"
+
 namespace mmx {
 namespace {
 
@@ -11,23 +13,6 @@ bool is_token_char(unsigned char c) {
   if (std::isalnum(c) != 0) return true;
   static constexpr std::string_view kSymbols = "!#$%&'*+-.^_`|~";
   return kSymbols.find(static_cast<char>(c)) != std::string_view::npos;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 // A line without its terminator: "\n", or "\r\n" as httplib also accepts.
@@ -90,24 +75,26 @@ HeadVerdict check_header_line(std::string_view line, unsigned& content_lengths) 
       return reject(400, "malformed header name");
     }
   }
-  const std::string_view value = trim(line.substr(colon + 1));
+  const std::string_view value = trim_blanks(line.substr(colon + 1));
   for (char c : value) {
     const auto u = static_cast<unsigned char>(c);
     if ((u < 0x20 && u != '\t') || u == 0x7f) return reject(400, "control character in a header");
   }
   if (has_encoded_control(value)) return reject(400, "encoded control character in a header");
   for (std::string_view reserved : kServerSetNames) {
-    if (iequals(name, reserved)) return reject(400, "reserved header name");
+    if (equals_ignoring_case(name, reserved)) return reject(400, "reserved header name");
   }
   // Requests carry no body here; refusing every way of announcing one also
   // refuses every way of smuggling one past a proxy.
-  if (iequals(name, "Transfer-Encoding")) return reject(400, "request bodies are not accepted");
-  if (iequals(name, "Content-Encoding")) return reject(400, "request bodies are not accepted");
-  if (iequals(name, "Content-Length")) {
+  if (equals_ignoring_case(name, "Transfer-Encoding"))
+    return reject(400, "request bodies are not accepted");
+  if (equals_ignoring_case(name, "Content-Encoding"))
+    return reject(400, "request bodies are not accepted");
+  if (equals_ignoring_case(name, "Content-Length")) {
     if (++content_lengths > 1) return reject(400, "more than one Content-Length");
     if (value != "0") return reject(400, "request bodies are not accepted");
   }
-  if (iequals(name, "Expect")) return reject(417, "no request body is expected");
+  if (equals_ignoring_case(name, "Expect")) return reject(417, "no request body is expected");
   return {};
 }
 

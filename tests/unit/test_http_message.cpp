@@ -57,7 +57,7 @@ TEST_CASE("http message: the response head") {
   response.headers = {{"Vary", "Accept-Encoding"}};
   const mmx::HeaderList common = {{"X-Frame-Options", "DENY"}};
 
-  CHECK(mmx::response_head(response, common, true, 90, 1000) ==
+  CHECK(mmx::response_head(response, common, mmx::KeepAlive{90, 1000}) ==
         "HTTP/1.1 404 Not Found\r\nX-Frame-Options: DENY\r\nVary: Accept-Encoding\r\n"
         "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 19\r\n"
         "Connection: keep-alive\r\nKeep-Alive: timeout=90, max=1000\r\n\r\n");
@@ -67,6 +67,6 @@ TEST_CASE("http message: the response head") {
   const std::string cached = "0123456789";
   two.shared = cached;
   two.body = "abc";
-  CHECK(mmx::response_head(two, {}, false, 90, 1000) ==
+  CHECK(mmx::response_head(two, {}, std::nullopt) ==
         "HTTP/1.1 200 OK\r\nContent-Length: 13\r\nConnection: close\r\n\r\n");
 }
