@@ -12,10 +12,6 @@ std::string human_duration(std::chrono::nanoseconds d) {
   return format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(d));
 }
 
-}  // namespace
-
-namespace {
-
 // A reader of its own for each walk: the traversal limit counts every read
 // over a reader's lifetime.
 std::string render(const ExpositionRenderer& renderer, Format format,
