@@ -119,6 +119,20 @@ void CollectorApp::publish_snapshot() {
                              ? client_->collection_status()
                              : CollectionStatus{std::numeric_limits<double>::quiet_NaN(), false};
     context.errors = &errors_;
+    // Without a client the bus could not be reached: ModemManager was
+    // looked for, and is not there.
+    if (client_ && client_->first_collection_done()) collected_once_ = true;
+    context.first_collection_pending = client_ && !collected_once_;
+    CallStats calls = retired_calls_;
+    if (client_) {
+      const CallStats current = client_->call_stats();
+      calls.window = current.window;
+      calls.in_flight_max = std::max(calls.in_flight_max, current.in_flight_max);
+      calls.retries += current.retries;
+    }
+    context.call_window = static_cast<std::uint32_t>(calls.window);
+    context.calls_in_flight_max = static_cast<std::uint32_t>(calls.in_flight_max);
+    context.call_retries = calls.retries;
     context.redaction = config_.redaction;
     // One segment sized like the last snapshot: no chain of growing segments.
     last_message_ = std::make_unique<capnp::MallocMessageBuilder>(
@@ -236,6 +250,12 @@ void CollectorApp::connect_bus() {
 
 void CollectorApp::bus_lost() {
   // The client's proxies and match slots belong to the dead connection.
+  if (client_) {
+    const CallStats calls = client_->call_stats();
+    retired_calls_.window = calls.window;
+    retired_calls_.in_flight_max = std::max(retired_calls_.in_flight_max, calls.in_flight_max);
+    retired_calls_.retries += calls.retries;
+  }
   client_.reset();
   bus_.reset();
   model_.set_manager_present(false);

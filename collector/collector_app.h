@@ -59,6 +59,11 @@ class CollectorApp {
   ProcessStatsReader process_stats_;
   std::unique_ptr<sdbus::IConnection> bus_;
   std::unique_ptr<ModemManagerClient> client_;
+  // What clients dropped with a lost bus had seen of their calls.
+  CallStats retired_calls_;
+  // A full collection ended once since start: only the first one is waited
+  // for (a reconnection to the bus shows ModemManager as it then is).
+  bool collected_once_ = false;
   SnapshotPublisher publisher_{loop_};
   std::unique_ptr<FrontendSupervisor> supervisor_;
   UniqueFd signal_fd_;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "dbus_value.h"
 #include "log.h"
@@ -22,6 +23,7 @@ struct ModemManagerClient::Round {
     if (superseded || client == nullptr) return;
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     client->status_ = CollectionStatus{took.count(), !failed};
+    client->first_collection_done_ = true;
     client->notify_changed();
   }
 };
@@ -39,6 +41,16 @@ bool is_sim_path(const std::string& path) {
   return path.find("/SIM/") != std::string::npos;
 }
 
+// ModemManager's answers that mean "this modem cannot, asking again will
+// not help": a state change (which asks again) or nothing will.
+bool modem_cannot(const sdbus::Error& error) {
+  const std::string& name = error.getName();
+  const ErrorKind kind = classify_dbus_error(name);
+  return kind == ErrorKind::kUnsupported || kind == ErrorKind::kUnauthorized ||
+         name == "org.freedesktop.ModemManager1.Error.Core.WrongState" ||
+         name == "org.freedesktop.DBus.Error.UnknownObject";
+}
+
 constexpr std::chrono::seconds kLocationRecheckDelay{2};
 constexpr std::size_t kMaxRememberedFailures = 1024;
 
@@ -51,7 +63,8 @@ ModemManagerClient::ModemManagerClient(sdbus::IConnection& bus, ModemModel& mode
       errors_(errors),
       options_(options),
       bus_driver_(sdbus::createProxy(bus, kDbusService, kDbusPath)),
-      status_{std::numeric_limits<double>::quiet_NaN(), false} {}
+      status_{std::numeric_limits<double>::quiet_NaN(), false},
+      window_(options.call_window) {}
 
 ModemManagerClient::~ModemManagerClient() {
   // Pending calls are cancelled with their proxies; their rounds must not
@@ -71,31 +84,88 @@ sdbus::IProxy& ModemManagerClient::proxy_for(const std::string& path) {
 void ModemManagerClient::call(const std::string& path, const char* interface, const char* method,
                               const std::function<void(sdbus::MethodCall&)>& arguments,
                               ReplyHandler on_reply, ErrorHandler on_error) {
+  // Arguments are written now, while what they refer to is alive; the call
+  // is made when the window has room.
+  std::optional<sdbus::MethodCall> message;
   try {
-    sdbus::IProxy& proxy = proxy_for(path);
-    auto message = proxy.createMethodCall(interface, method);
-    if (arguments) arguments(message);
-    const auto timeout =
-        std::chrono::duration_cast<std::chrono::microseconds>(options_.call_timeout).count();
-    proxy.callMethod(
-        message,
-        [on_reply = std::move(on_reply), on_error](sdbus::MethodReply& reply,
-                                                   const sdbus::Error* error) {
-          if (error != nullptr) {
-            on_error(*error);
-            return;
-          }
-          // A reply of the wrong shape throws while being read; it is the
-          // peer's fault, so it becomes an error, never a crash.
-          try {
-            on_reply(reply);
-          } catch (const sdbus::Error& e) {
-            on_error(sdbus::Error("org.freedesktop.DBus.Error.InvalidSignature", e.getMessage()));
-          }
-        },
-        static_cast<std::uint64_t>(timeout));
+    message = proxy_for(path).createMethodCall(interface, method);
+    if (arguments) arguments(*message);
   } catch (const sdbus::Error& e) {
     on_error(e);
+    return;
+  }
+  ++calls_by_path_[path];
+  window_.submit([this, path, message = std::move(*message), on_reply = std::move(on_reply),
+                  on_error = std::move(on_error)](CallWindow::Done done) mutable {
+    // Runs exactly once per call, whatever way it ends.
+    auto finish = [this, path, done = std::move(done)] {
+      if (auto it = calls_by_path_.find(path); it != calls_by_path_.end() && --it->second == 0) {
+        calls_by_path_.erase(it);
+      }
+      done();
+    };
+    const auto timeout =
+        std::chrono::duration_cast<std::chrono::microseconds>(options_.call_timeout).count();
+    try {
+      proxy_for(path).callMethod(
+          message,
+          [on_reply = std::move(on_reply), on_error, finish](sdbus::MethodReply& reply,
+                                                             const sdbus::Error* error) {
+            finish();
+            if (error != nullptr) {
+              on_error(*error);
+              return;
+            }
+            // A reply of the wrong shape throws while being read; it is the
+            // peer's fault, so it becomes an error, never a crash.
+            try {
+              on_reply(reply);
+            } catch (const sdbus::Error& e) {
+              on_error(sdbus::Error("org.freedesktop.DBus.Error.InvalidSignature", e.getMessage()));
+            }
+          },
+          static_cast<std::uint64_t>(timeout));
+    } catch (const sdbus::Error& e) {
+      finish();
+      on_error(e);
+    }
+  });
+}
+
+CallStats ModemManagerClient::call_stats() const {
+  return CallStats{window_.size(), window_.high_water(), retries_};
+}
+
+void ModemManagerClient::retry_later(const std::string& key, const sdbus::Error& error,
+                                     std::function<void()> again) {
+  if (modem_cannot(error) || !options_.schedule) {
+    retry_attempts_.erase(key);
+    return;
+  }
+  unsigned& attempts = retry_attempts_[key];
+  Duration delay = options_.first_retry_delay;
+  for (unsigned i = 0; i < attempts && delay < options_.max_retry_delay; ++i) delay *= 2;
+  delay = std::min(delay, options_.max_retry_delay);
+  ++attempts;
+  std::weak_ptr<bool> alive = alive_;
+  options_.schedule(delay, [this, alive, again = std::move(again)] {
+    if (alive.expired()) return;
+    ++retries_;
+    again();
+  });
+}
+
+void ModemManagerClient::forget_modem_calls(const std::string& modem_path) {
+  signal_setup_done_.erase(modem_path);
+  signal_setup_pending_.erase(modem_path);
+  location_pending_.erase(modem_path);
+  for (auto it = retry_attempts_.begin(); it != retry_attempts_.end();) {
+    const std::string& key = it->first;
+    const bool of_modem =
+        key.size() > modem_path.size() &&
+        key.compare(key.size() - modem_path.size(), modem_path.size(), modem_path) == 0 &&
+        key[key.size() - modem_path.size() - 1] == ' ';
+    it = of_modem ? retry_attempts_.erase(it) : std::next(it);
   }
 }
 
@@ -205,8 +275,13 @@ void ModemManagerClient::manager_vanished() {
   signal_setup_done_.clear();
   signal_setup_pending_.clear();
   linked_pending_.clear();
-  // Its objects are gone; so are calls still waiting on them.
+  location_pending_.clear();
+  retry_attempts_.clear();
+  // Its objects are gone; so are calls still waiting on them, whose
+  // completions will never come.
   proxies_.clear();
+  calls_by_path_.clear();
+  window_.abandon();
   notify_changed();
 }
 
@@ -262,7 +337,8 @@ void ModemManagerClient::fetch_managed_objects(std::shared_ptr<Round> round) {
 void ModemManagerClient::sync_linked_objects(std::shared_ptr<Round> round, bool refetch_all) {
   model_.prune_linked();
   for (const auto& path : model_.referenced_linked_paths()) {
-    if (!refetch_all && (model_.linked().count(path) || linked_pending_.count(path))) continue;
+    if (linked_pending_.count(path)) continue;  // its answer is on the way
+    if (!refetch_all && model_.linked().count(path)) continue;
     fetch_linked(path, is_sim_path(path) ? mm::kSim : mm::kBearer, round);
   }
 }
@@ -321,16 +397,25 @@ void ModemManagerClient::poll_location(const std::string& modem_path,
     model_.forget_location(modem_path);
     return;
   }
+  if (!location_pending_.insert(modem_path).second) return;  // asked already
   call(
       modem_path, mm::kLocation, "GetLocation", nullptr,
       [this, modem_path, round](sdbus::MethodReply& reply) {
+        location_pending_.erase(modem_path);
+        succeeded("GetLocation " + modem_path);
         model_.set_location(modem_path, read_uint_dict(reply));
         notify_changed();
       },
       [this, modem_path, round](const sdbus::Error& e) {
+        location_pending_.erase(modem_path);
         round->failed = true;
         model_.forget_location(modem_path);
         count_error(e, "GetLocation", modem_path);
+        retry_later("GetLocation " + modem_path, e, [this, modem_path] {
+          auto again = std::make_shared<Round>(this);
+          again->superseded = true;  // not a full collection
+          poll_location(modem_path, again);
+        });
       });
 }
 
@@ -367,12 +452,18 @@ void ModemManagerClient::setup_signal(const std::string& modem_path, std::shared
       [this, modem_path, round](sdbus::MethodReply&) {
         signal_setup_pending_.erase(modem_path);
         signal_setup_done_.insert(modem_path);
+        succeeded("Signal.Setup " + modem_path);
         log_debug("extended signal set up", {{"path", modem_path}});
       },
       [this, modem_path, round](const sdbus::Error& e) {
         signal_setup_pending_.erase(modem_path);
         round->failed = true;
         count_error(e, "Signal.Setup", modem_path);
+        retry_later("Signal.Setup " + modem_path, e, [this, modem_path] {
+          auto again = std::make_shared<Round>(this);
+          again->superseded = true;  // not a full collection
+          setup_signal(modem_path, again);
+        });
       });
 }
 
@@ -381,7 +472,8 @@ void ModemManagerClient::drop_unused_proxies() {
   for (auto it = proxies_.begin(); it != proxies_.end();) {
     const std::string& path = it->first;
     const bool used = path == mm::kManagerPath || model_.modems().count(path) ||
-                      linked.count(path) || linked_pending_.count(path);
+                      linked.count(path) || linked_pending_.count(path) ||
+                      calls_by_path_.count(path);
     it = used ? std::next(it) : proxies_.erase(it);
   }
 }
@@ -421,10 +513,7 @@ void ModemManagerClient::on_interfaces_removed(sdbus::Message& message) {
   std::vector<std::string> interfaces;
   message >> path >> interfaces;
   model_.remove_interfaces(path, interfaces);
-  if (!model_.modems().count(path)) {
-    signal_setup_done_.erase(path);
-    signal_setup_pending_.erase(path);
-  }
+  if (!model_.modems().count(path)) forget_modem_calls(path);
   model_.prune_linked();
   drop_unused_proxies();
   notify_changed();

@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 
+#include "call_window.h"
 #include "duration.h"
 #include "error_counters.h"
 #include "modem_model.h"
@@ -26,9 +27,22 @@ struct ModemManagerClientOptions {
   Duration call_timeout = std::chrono::seconds(5);
   // Signal.Setup rate; zero leaves the Signal interface alone.
   Duration signal_rate = std::chrono::seconds(5);
-  // Runs a callback later on the caller's event loop (for the location
-  // re-poll after a modem registers). Unset: no delayed work.
+  // Runs a callback later on the caller's event loop (the location re-poll
+  // after a modem registers, retries). Unset: no delayed work.
   std::function<void(Duration, std::function<void()>)> schedule;
+  // Most calls in flight at once (call_window.h).
+  std::size_t call_window = kDefaultCallWindow;
+  // First wait before a failed one-shot call is made again; it doubles with
+  // every failure up to max_retry_delay.
+  Duration first_retry_delay = std::chrono::seconds(1);
+  Duration max_retry_delay = std::chrono::seconds(30);
+};
+
+// What the collector's calls looked like since it started.
+struct CallStats {
+  std::size_t window = 0;         // most calls in flight at once
+  std::size_t in_flight_max = 0;  // the most there ever were
+  std::uint64_t retries = 0;      // failed one-shot calls made again
 };
 
 class ModemManagerClient {
@@ -47,6 +61,10 @@ class ModemManagerClient {
 
   // The last completed full collection.
   CollectionStatus collection_status() const { return status_; }
+  // True once the first full collection has ended, done or failed: only
+  // then does the model say anything about ModemManager.
+  bool first_collection_done() const { return first_collection_done_; }
+  CallStats call_stats() const;
   // Called after every change of the model (to schedule a snapshot).
   void set_change_callback(std::function<void()> callback) { on_change_ = std::move(callback); }
 
@@ -77,6 +95,12 @@ class ModemManagerClient {
   void setup_signal(const std::string& modem_path, std::shared_ptr<Round> round);
 
   void count_error(const sdbus::Error& error, const std::string& what, const std::string& path);
+  // After a failed one-shot call: `again` runs after a backoff that grows
+  // with each failure of `key`, unless ModemManager said the modem cannot
+  // (unsupported, not allowed, wrong state: a state change asks again).
+  void retry_later(const std::string& key, const sdbus::Error& error, std::function<void()> again);
+  void succeeded(const std::string& key) { retry_attempts_.erase(key); }
+  void forget_modem_calls(const std::string& modem_path);
   void notify_changed();
   void drop_unused_proxies();
 
@@ -89,6 +113,15 @@ class ModemManagerClient {
   std::vector<sdbus::Slot> matches_;
   std::function<void()> on_change_;
   CollectionStatus status_;
+  bool first_collection_done_ = false;
+  CallWindow window_;
+  // Calls in flight per object path: their proxies must live until the
+  // reply, or the window would wait for a completion that never comes.
+  std::map<std::string, unsigned> calls_by_path_;
+  // Failures in a row per one-shot call ("GetLocation /path"), for backoff.
+  std::map<std::string, unsigned> retry_attempts_;
+  std::uint64_t retries_ = 0;
+  std::set<std::string> location_pending_;
   // Weak: the calls of a round own it, so it ends when they all have.
   std::weak_ptr<Round> current_round_;
 

@@ -334,6 +334,10 @@ void build_snapshot(const ModemModel& model, const SnapshotContext& context,
   auto collection = snapshot.initCollection();
   collection.setDurationSeconds(context.collection.duration_seconds);
   collection.setSuccess(context.collection.success);
+  collection.setCallWindow(context.call_window);
+  collection.setCallsInFlightMax(context.calls_in_flight_max);
+  collection.setCallRetries(context.call_retries);
+  snapshot.setFirstCollectionPending(context.first_collection_pending);
   // Every kind from the start, at 0: rate() and increase() then see the
   // first error of a kind too.
   constexpr ErrorKind kKinds[] = {ErrorKind::kTimeout,      ErrorKind::kUnauthorized,

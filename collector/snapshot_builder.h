@@ -20,6 +20,12 @@ struct CollectionStatus {
 };
 
 struct SnapshotContext {
+  // The first full collection has not ended yet (schema: firstCollectionPending).
+  bool first_collection_pending = false;
+  // D-Bus call window and retries (mm_client.h).
+  std::uint32_t call_window = 0;
+  std::uint32_t calls_in_flight_max = 0;
+  std::uint64_t call_retries = 0;
   std::uint64_t sequence = 0;
   // Changes exactly when the content may have: a frontend re-renders then.
   std::uint64_t generation = 0;

@@ -69,6 +69,19 @@ constexpr MetricFamily kFamilies[] = {
   {kScrapeErrorsTotal, kSnap, "modemmanager_scrape_errors_total", kCounter, "", kKind,
    "D-Bus errors and timeouts the collector met talking to ModemManager since it started, by "
    "kind."},
+  {kExporterDbusCallWindow, kSnap, "modemmanager_exporter_dbus_call_window", kGauge, "", kNone,
+   "Most D-Bus calls the collector keeps in flight at once; more wait their turn. Well under "
+   "the 128 pending replies per connection dbus-daemon allows on the system bus, beyond which "
+   "it refuses calls (LimitsExceeded)."},
+  {kExporterDbusCallsInFlightMax, kSnap, "modemmanager_exporter_dbus_calls_in_flight_max",
+   kGauge, "", kNone,
+   "The most D-Bus calls the collector had in flight at once since it started; never more than "
+   "modemmanager_exporter_dbus_call_window."},
+  {kExporterDbusCallRetriesTotal, kSnap, "modemmanager_exporter_dbus_call_retries_total",
+   kCounter, "", kNone,
+   "Failed one-shot D-Bus calls (Signal.Setup, Location.GetLocation, Modem.GetCellInfo) the "
+   "collector made again after a backoff, since it started. A call is not made again once "
+   "ModemManager says the modem cannot (unsupported, not authorized, wrong state)."},
   {kModemInfo, kSnap, "modemmanager_modem_info", kInfo, "", kModemInfoLabels,
    "Modem identity from the Modem interface: Manufacturer, Model, Revision, HardwareRevision, "
    "Plugin, PrimaryPort, Device, Drivers, EquipmentIdentifier (IMEI, empty when redacted) and "

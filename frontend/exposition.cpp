@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "exposition_collector.h"
 #include "metric_families.h"
 #include "mm_names.h"
 
@@ -138,6 +139,14 @@ class SnapshotRenderer {
       : w_(out, format), snapshot_(snapshot) {}
 
   void render() {
+    // Before the collector's first full collection has ended, the snapshot
+    // knows nothing of ModemManager: no series may claim anything about it
+    // (modemmanager_up 0 would record an outage that never happened).
+    // The collector's own counters hold from the start.
+    if (snapshot_.getFirstCollectionPending()) {
+      render_collector_calls();
+      return;
+    }
     const auto manager = snapshot_.getManager();
     const bool present = manager.getPresent();
     begin_family(w_, kUp);
@@ -177,6 +186,12 @@ class SnapshotRenderer {
     begin_family(w_, kScrapeSuccess);
     w_.begin_sample();
     w_.value(bool_value(collection.getSuccess()));
+    render_collector_calls();
+  }
+
+  // D-Bus errors since start and the call window.
+  void render_collector_calls() {
+    const auto collection = snapshot_.getCollection();
 
     // Sorted by kind; a kind listed twice (a collector bug) is summed rather
     // than written as a duplicate series.
@@ -196,6 +211,7 @@ class SnapshotRenderer {
       w_.value(sum);
       i = j;
     }
+    render_dbus_calls(w_, collection);
   }
 
   // One series per modem with `value(modem)` when it is not NaN; modems

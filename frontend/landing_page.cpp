@@ -265,8 +265,11 @@ void append_health(std::string& out, std::optional<schema::Snapshot::Reader> sna
   end_tile(out);
 
   auto manager = snapshot->getManager();
-  begin_tile(out, manager.getPresent() ? "good" : "poor", "ModemManager");
-  if (manager.getPresent()) {
+  const bool pending = snapshot->getFirstCollectionPending();
+  begin_tile(out, pending ? kNeutral : manager.getPresent() ? "good" : "poor", "ModemManager");
+  if (pending) {
+    out.append("looking");
+  } else if (manager.getPresent()) {
     if (manager.getVersion().size() > 0) {
       append_html(out, text(manager.getVersion()));
     } else {
@@ -638,6 +641,10 @@ void append_modem(std::string& out, schema::Modem::Reader modem) {
 
 void append_modems(std::string& out, schema::Snapshot::Reader snapshot) {
   out.append("<h2>Modems</h2>\n");
+  if (snapshot.getFirstCollectionPending()) {
+    out.append("<p class=\"empty\">Reading the modems from ModemManager.</p>\n");
+    return;
+  }
   if (!snapshot.getManager().getPresent()) {
     out.append(
         "<p class=\"alert\">ModemManager is not running: there is no modem to show until it "

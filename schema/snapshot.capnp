@@ -38,6 +38,12 @@ struct Snapshot {
   # Sorted by deviceId so the rendering is stable.
 
   collectorBuild @8 :BuildInfo;
+
+  firstCollectionPending @9 :Bool;
+  # True until the collector's first full collection has ended (done or
+  # failed): `manager` and `modems` say nothing yet, not even that
+  # ModemManager is absent. False (the default) from a collector that
+  # predates this field, which is then taken at its word.
 }
 
 struct BuildInfo {
@@ -61,6 +67,12 @@ struct Collection {
   success @1 :Bool;
   errors @2 :List(ErrorCount);
   # Cumulative D-Bus errors and timeouts since the collector started, by kind.
+  callWindow @3 :UInt32;
+  # Most D-Bus calls the collector keeps in flight at once; 0: not reported.
+  callsInFlightMax @4 :UInt32;
+  # The most it ever had in flight at once since it started.
+  callRetries @5 :UInt64;
+  # Failed one-shot calls (Signal.Setup, GetLocation, GetCellInfo) made again.
 }
 
 struct ErrorCount {

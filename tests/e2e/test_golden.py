@@ -35,7 +35,9 @@ def stable_part(text):
 # serve them; the process ones for both processes.
 VOLATILE_FAMILIES = ["modemmanager_scrape_duration_seconds", "modemmanager_exporter_build_info",
                      "modemmanager_exporter_collector_up", "modemmanager_exporter_snapshot_age_seconds",
-                     "modemmanager_exporter_snapshots_total"]
+                     "modemmanager_exporter_snapshots_total", "modemmanager_exporter_dbus_call_window",
+                     "modemmanager_exporter_dbus_calls_in_flight_max",
+                     "modemmanager_exporter_dbus_call_retries_total"]
 PROCESS_FAMILIES = ["process_cpu_seconds_total", "process_resident_memory_bytes",
                     "process_start_time_seconds", "process_open_fds", "process_max_fds"]
 

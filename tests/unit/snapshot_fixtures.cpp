@@ -149,6 +149,9 @@ SnapshotFixture::SnapshotFixture(std::size_t modems) {
   auto collection = snapshot.initCollection();
   collection.setDurationSeconds(0.0125);
   collection.setSuccess(true);
+  collection.setCallWindow(32);
+  collection.setCallsInFlightMax(12);
+  collection.setCallRetries(1);
   auto errors = collection.initErrors(2);
   errors[0].setKind("timeout");
   errors[0].setCount(2);

@@ -687,7 +687,7 @@ TEST_CASE("exposition: the metric family table keeps the formats' naming rules")
         f.name.starts_with("modemmanager_messaging_");
     CHECK(per_modem == (!f.labels.empty() && f.labels.front() == "device_id"));
   }
-  CHECK(names.size() == 71);
+  CHECK(names.size() == 74);
 }
 
 TEST_CASE("exposition: pages of 64 modems stay well-formed") {

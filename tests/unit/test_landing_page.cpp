@@ -330,6 +330,17 @@ TEST_CASE("landing_page: ModemManager not running, and a stale snapshot") {
   CHECK_FALSE(contains(page, "<article"));
 }
 
+TEST_CASE("landing_page: before the first collection ends, neither ModemManager nor modems") {
+  mmx::test::SnapshotFixture f(1);
+  f.builder().getManager().setPresent(false);
+  f.builder().setFirstCollectionPending(true);
+  const std::string page = mmx::render_landing_page(f.reader(), info());
+  CHECK(contains(page, "<span>ModemManager</span><b>looking</b>"));
+  CHECK(contains(page, "Reading the modems from ModemManager."));
+  CHECK_FALSE(contains(page, "not running"));
+  CHECK_FALSE(contains(page, "<article"));
+}
+
 TEST_CASE("landing_page: one <style>, allowed by its hash and by nothing looser") {
   // SHA-256("abc"), FIPS 180-2 appendix B.1, and its base64.
   CHECK(
