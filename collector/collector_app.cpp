@@ -119,6 +119,7 @@ void CollectorApp::publish_snapshot() {
                              ? client_->collection_status()
                              : CollectionStatus{std::numeric_limits<double>::quiet_NaN(), false};
     context.errors = &errors_;
+    context.events = &events_;
     // Without a client the bus could not be reached: ModemManager was
     // looked for, and is not there.
     if (client_ && client_->first_collection_done()) collected_once_ = true;
@@ -240,6 +241,7 @@ void CollectorApp::connect_bus() {
   ModemManagerClientOptions options;
   options.call_timeout = config_.dbus_timeout;
   options.signal_rate = config_.signal_rate;
+  options.events = &events_;
   options.schedule = [this](Duration delay, std::function<void()> callback) {
     loop_.schedule_after(delay, std::move(callback));
   };

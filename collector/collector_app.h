@@ -56,6 +56,7 @@ class CollectorApp {
   EventLoop loop_;
   ErrorCounters errors_;
   ModemModel model_{errors_};
+  ModemEvents events_;
   ProcessStatsReader process_stats_;
   std::unique_ptr<sdbus::IConnection> bus_;
   std::unique_ptr<ModemManagerClient> client_;

@@ -1,5 +1,6 @@
 #include "mm_client.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -216,6 +217,11 @@ void ModemManagerClient::start() {
   matches_.push_back(bus_.addMatch(
       match_rule(mm_sender + "interface='" + mm::kProperties + "',member='PropertiesChanged'"),
       guarded(&ModemManagerClient::on_properties_changed)));
+  if (options_.events != nullptr) {
+    matches_.push_back(bus_.addMatch(
+        match_rule(mm_sender + "interface='" + mm::kModem + "',member='StateChanged'"),
+        guarded(&ModemManagerClient::on_state_changed)));
+  }
   resync();
 }
 
@@ -530,6 +536,7 @@ void ModemManagerClient::on_properties_changed(sdbus::Message& message) {
       (changed.count("Sim") || changed.count("SimSlots") || changed.count("Bearers"));
   const bool state_changed = interface == mm::kModem && changed.count("State");
   const bool rate_changed = interface == mm::kSignal && changed.count("Rate");
+  count_events(path, interface, changed);
   if (!model_.apply_properties_changed(path, interface, std::move(changed), invalidated)) return;
   std::shared_ptr<Round> detached = std::make_shared<Round>(this);
   detached->superseded = true;  // not a full collection
@@ -554,6 +561,70 @@ void ModemManagerClient::on_properties_changed(sdbus::Message& message) {
     }
   }
   notify_changed();
+}
+
+std::string ModemManagerClient::device_id_of(const std::string& modem_path) const {
+  auto modem = model_.modems().find(modem_path);
+  if (modem == model_.modems().end()) return "";
+  auto iface = modem->second.find(mm::kModem);
+  if (iface == modem->second.end()) return "";
+  const auto* id = find_property<std::string>(&iface->second, "DeviceIdentifier");
+  return id != nullptr ? *id : "";
+}
+
+void ModemManagerClient::on_state_changed(sdbus::Message& message) {
+  std::int32_t old_state = 0;
+  std::int32_t new_state = 0;
+  std::uint32_t reason = 0;
+  message >> old_state >> new_state >> reason;
+  // A modem not yet read (GetManagedObjects under way) has no device id to
+  // count under; its state is then what the first read says.
+  const std::string device_id = device_id_of(message.getPath());
+  if (device_id.empty()) return;
+  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  options_.events->state_changed(device_id, new_state, reason, now);
+  notify_changed();
+}
+
+void ModemManagerClient::count_events(const std::string& path, const std::string& interface,
+                                      const PropertyMap& changed) {
+  if (options_.events == nullptr) return;
+  // Only changes from a value already known count: the first read of a
+  // modem or bearer is where it is, not a change.
+  if (interface == mm::kModem3gpp) {
+    auto it = changed.find("RegistrationState");
+    const auto* now = it != changed.end() ? it->second.get_if<std::uint32_t>() : nullptr;
+    auto modem = model_.modems().find(path);
+    if (now == nullptr || modem == model_.modems().end()) return;
+    auto iface = modem->second.find(mm::kModem3gpp);
+    if (iface == modem->second.end()) return;
+    const auto* before = find_property<std::uint32_t>(&iface->second, "RegistrationState");
+    if (before != nullptr && *before != *now) {
+      options_.events->registration_changed(device_id_of(path), *now);
+    }
+  } else if (interface == mm::kBearer) {
+    auto it = changed.find("Connected");
+    const auto* now = it != changed.end() ? it->second.get_if<bool>() : nullptr;
+    auto bearer = model_.linked().find(path);
+    if (now == nullptr || bearer == model_.linked().end()) return;
+    auto iface = bearer->second.find(mm::kBearer);
+    if (iface == bearer->second.end()) return;
+    const auto* before = find_property<bool>(&iface->second, "Connected");
+    if (before == nullptr || *before == *now) return;
+    // The modem that lists this bearer.
+    for (const auto& [modem_path, object] : model_.modems()) {
+      auto modem = object.find(mm::kModem);
+      if (modem == object.end()) continue;
+      const auto* bearers = find_property<std::vector<ObjectPath>>(&modem->second, "Bearers");
+      if (bearers != nullptr &&
+          std::find(bearers->begin(), bearers->end(), path) != bearers->end()) {
+        options_.events->bearer_connected_changed(device_id_of(modem_path), *now);
+        return;
+      }
+    }
+  }
 }
 
 }  // namespace mmx

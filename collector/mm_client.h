@@ -18,6 +18,7 @@
 #include "call_window.h"
 #include "duration.h"
 #include "error_counters.h"
+#include "modem_events.h"
 #include "modem_model.h"
 #include "snapshot_builder.h"
 
@@ -36,6 +37,9 @@ struct ModemManagerClientOptions {
   // every failure up to max_retry_delay.
   Duration first_retry_delay = std::chrono::seconds(1);
   Duration max_retry_delay = std::chrono::seconds(30);
+  // Where state changes, registration changes and bearer (dis)connects are
+  // counted; unset: not counted.
+  ModemEvents* events = nullptr;
 };
 
 // What the collector's calls looked like since it started.
@@ -82,6 +86,12 @@ class ModemManagerClient {
   void on_interfaces_added(sdbus::Message& message);
   void on_interfaces_removed(sdbus::Message& message);
   void on_properties_changed(sdbus::Message& message);
+  void on_state_changed(sdbus::Message& message);
+  // Counts what a PropertiesChanged about to be applied changes.
+  void count_events(const std::string& path, const std::string& interface,
+                    const PropertyMap& changed);
+  // The DeviceIdentifier of the modem at `modem_path`, or "".
+  std::string device_id_of(const std::string& modem_path) const;
 
   void manager_appeared(std::shared_ptr<Round> round);
   void manager_vanished();

@@ -305,6 +305,30 @@ void fill_modem(const ModemModel& model, const std::string& path, const Mirrored
   }
 }
 
+void fill_counts(const std::map<std::int64_t, std::uint64_t>& counts,
+                 capnp::List<s::EventCount>::Builder out) {
+  unsigned i = 0;
+  for (const auto& [value, count] : counts) {
+    out[i].setValue(value);
+    out[i].setCount(count);
+    ++i;
+  }
+}
+
+// Every modem gets its events, at 0 before any: counters start at 0.
+void fill_events(const ModemEventCounts* counts, s::ModemEvents::Builder out) {
+  static const ModemEventCounts kNone;
+  const ModemEventCounts& c = counts != nullptr ? *counts : kNone;
+  fill_counts(c.state_entries, out.initStateEntries(static_cast<unsigned>(c.state_entries.size())));
+  fill_counts(c.state_reasons,
+              out.initStateChangeReasons(static_cast<unsigned>(c.state_reasons.size())));
+  fill_counts(c.registration_entries,
+              out.initRegistrationEntries(static_cast<unsigned>(c.registration_entries.size())));
+  out.setBearerConnects(c.bearer_connects);
+  out.setBearerDisconnects(c.bearer_disconnects);
+  out.setLastStateChangeUnixNanos(c.last_state_change_unix_nanos);
+}
+
 }  // namespace
 
 void set_collector_process(capnp::MessageBuilder& message, const ProcessSample& process) {
@@ -379,6 +403,9 @@ void build_snapshot(const ModemModel& model, const SnapshotContext& context,
   for (unsigned i = 0; i < order.size(); ++i) {
     const std::string& path = *order[i].second;
     fill_modem(model, path, model.modems().at(path), context.redaction, modems[i]);
+    if (context.events != nullptr && modems[i].getHasModemInterface()) {
+      fill_events(context.events->find(*order[i].first), modems[i].initEvents());
+    }
   }
 }
 

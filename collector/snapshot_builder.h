@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "error_counters.h"
+#include "modem_events.h"
 #include "modem_model.h"
 #include "process_stats.h"
 #include "redaction.h"
@@ -32,6 +33,8 @@ struct SnapshotContext {
   std::chrono::milliseconds heartbeat_interval{1000};
   CollectionStatus collection;
   const ErrorCounters* errors = nullptr;
+  // Unset: the snapshot's modems carry no events.
+  const ModemEvents* events = nullptr;
   ProcessSample process{};
   Redaction redaction;
 };

@@ -143,6 +143,34 @@ constexpr MetricFamily kFamilies[] = {
    "", kState,
    "Modem3gpp PacketServiceState property: 1 for the current packet domain state, 0 for the "
    "others."},
+  {kModemStateTransitionsTotal, kSnap, "modemmanager_modem_state_transitions_total", kCounter,
+   "", kState,
+   "Modem.StateChanged signals since the exporter started, by the state entered; a series per "
+   "state ModemManager defines, from 0. Counted by device_id, so a ModemManager restart does "
+   "not reset them. increase() over an hour shows a modem that drops and comes back between "
+   "scrapes."},
+  {kModemStateChangeReasonsTotal, kSnap, "modemmanager_modem_state_change_reasons_total",
+   kCounter, "", kReason,
+   "Modem.StateChanged signals since the exporter started, by the reason ModemManager gave "
+   "(unknown, user-requested, suspend, failure)."},
+  {kModemStateLastChangeTimestampSeconds, kSnap,
+   "modemmanager_modem_state_last_change_timestamp_seconds", kGauge, "seconds", kDevice,
+   "Time of the modem's last Modem.StateChanged signal since the Unix epoch, in seconds; absent "
+   "until the exporter has seen one."},
+  {kModem3gppRegistrationTransitionsTotal, kSnap,
+   "modemmanager_modem_3gpp_registration_transitions_total", kCounter, "", kState,
+   "Changes of Modem3gpp RegistrationState seen since the exporter started, by the state "
+   "entered; a series per state ModemManager defines, from 0. The first value read is not a "
+   "change."},
+  {kModemBearerConnectsTotal, kSnap, "modemmanager_modem_bearer_connects_total", kCounter, "",
+   kDevice,
+   "Changes of a bearer's Connected property to true seen since the exporter started, over all "
+   "bearers of the modem (per modem, not per bearer: a ModemManager restart renews the "
+   "bearers' indices)."},
+  {kModemBearerDisconnectsTotal, kSnap, "modemmanager_modem_bearer_disconnects_total", kCounter,
+   "", kDevice,
+   "Changes of a bearer's Connected property to false seen since the exporter started, over "
+   "all bearers of the modem."},
   {kSignalRefreshRateSeconds, kSnap, "modemmanager_signal_refresh_rate_seconds", kGauge,
    "seconds", kDevice,
    "Signal Rate property: how often ModemManager polls the modem for the modemmanager_signal_* "

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "exposition_collector.h"
+#include "exposition_parts.h"
 #include "metric_families.h"
 #include "mm_names.h"
 
@@ -168,6 +168,7 @@ class SnapshotRenderer {
     if (!present) return;
     render_modem_interface();
     render_3gpp();
+    render_events();
     render_signal();
     render_messaging();
     render_location();
@@ -517,6 +518,15 @@ class SnapshotRenderer {
         w_.value(v);
       }
     }
+  }
+
+  void render_events() {
+    std::vector<ModemRef> refs;
+    refs.reserve(modems_.size());
+    for (const ModemView& m : modems_) {
+      if (m.has_modem_interface) refs.push_back({m.modem, m.labels});
+    }
+    render_modem_events(w_, refs);
   }
 
   void render_messaging() {

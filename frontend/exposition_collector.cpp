@@ -1,5 +1,4 @@
-#include "exposition_collector.h"
-
+#include "exposition_parts.h"
 #include "metric_families.h"
 
 namespace mmx {

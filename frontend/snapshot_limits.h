@@ -52,6 +52,11 @@ inline constexpr ListLimit kListLimits[] = {
     {"Modem", "unlockRetries", 64, 16384},
     {"Modem", "drivers", 16, 16384},
     {"Modem", "ownNumbers", 16, 16384},
+    // Counts by enum value: MMModemState has 13 values, the change reasons
+    // 4, MMModem3gppRegistrationState 12; the collector bounds them too.
+    {"ModemEvents", "stateEntries", 64, 65536},
+    {"ModemEvents", "stateChangeReasons", 64, 65536},
+    {"ModemEvents", "registrationEntries", 64, 65536},
 };
 
 // Any text (or data) field.

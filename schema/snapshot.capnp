@@ -132,6 +132,29 @@ struct Modem {
   hasModemInterface @35 :Bool;
   # False while the Modem interface's properties could not be read; the
   # modem's per-interface series are then left out.
+
+  events @36 :ModemEvents;
+  # What the collector saw change since it started, kept by deviceId across
+  # ModemManager restarts. Unset from a collector that predates it.
+}
+
+struct ModemEvents {
+  stateEntries @0 :List(EventCount);
+  # Modem.StateChanged signals by new state (MMModemState).
+  stateChangeReasons @1 :List(EventCount);
+  # Modem.StateChanged signals by reason (MMModemStateChangeReason).
+  registrationEntries @2 :List(EventCount);
+  # Changes of Modem3gpp.RegistrationState by new state.
+  bearerConnects @3 :UInt64;
+  bearerDisconnects @4 :UInt64;
+  # Changes of a bearer's Connected to true, to false.
+  lastStateChangeUnixNanos @5 :Int64;
+  # Wall-clock time of the last StateChanged; 0: none since the start.
+}
+
+struct EventCount {
+  value @0 :Int64;
+  count @1 :UInt64;
 }
 
 struct Port {

@@ -62,6 +62,10 @@ class MMSim:
         """Merge {section: {key: value}} (scenario format) into a modem and publish it."""
         self._call('UpdateModem', 'ss', device_id, json.dumps(changes))
 
+    def set_state(self, device_id, state, reason='unknown'):
+        """Move a modem to `state` (nick) with Modem.StateChanged(old, new, reason)."""
+        self._call('SetState', 'sss', device_id, state, reason)
+
     def add_interface(self, device_id, interface, section=None):
         self._call('AddInterface', 'sss', device_id, interface, json.dumps(section or {}))
 

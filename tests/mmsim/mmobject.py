@@ -83,10 +83,11 @@ class MMObject(DBusMockObject):
         except (ValueError, TypeError) as e:
             raise ValueError(f'{iface}.{name}: {e}') from None
 
-    def update(self, iface, raw_changes):
+    def update(self, iface, raw_changes, reason=0):
         """Set properties and announce them the way ModemManager does: one
         PropertiesChanged per batch, only for values that really changed, and a
-        Modem.StateChanged signal before it when the modem state moves."""
+        Modem.StateChanged signal before it when the modem state moves, with
+        `reason` (MMModemStateChangeReason, a number or a nick)."""
         if iface not in self.props:
             raise ValueError(f'{self.path} has no interface {iface}')
         current = self.props[iface]
@@ -100,7 +101,8 @@ class MMObject(DBusMockObject):
         old_state = current.get('State')
         current.update(changed)
         if iface == MODEM and 'State' in changed:
-            self.EmitSignal(MODEM, 'StateChanged', 'iiu', [old_state, changed['State'], 0])
+            reason = to_dbus(reason, 'u', 'MMModemStateChangeReason')
+            self.EmitSignal(MODEM, 'StateChanged', 'iiu', [old_state, changed['State'], reason])
         self.EmitSignal(PROPERTIES, 'PropertiesChanged', 'sa{sv}as',
                         [iface, dbus.Dictionary(changed, signature='sv'), dbus.Array([], signature='s')])
 

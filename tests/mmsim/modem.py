@@ -33,6 +33,7 @@ class Modem:
         self.device_id = self.spec['device_id']
         self.children = {}  # path -> MMObject: SIMs, bearers, messages
         self.location = scenario.location_data(self.spec.get('location'))
+        self.before_disable = None  # what Enable(true) goes back to
         self.hidden_signal = {} if (self.spec.get('signal') or {}).get('hidden_until_setup') else None
 
         if 'sim_slots' in self.spec:
@@ -151,13 +152,57 @@ class Modem:
     def _handlers(self, iface):
         return {
             MODEM: {'ListBearers': lambda: self.bearers, 'CreateBearer': self._create_bearer,
-                    'DeleteBearer': self._delete_bearer},
+                    'DeleteBearer': self._delete_bearer, 'Enable': self._enable},
             SIGNAL: {'Setup': self._signal_setup, 'SetupThresholds': self._signal_thresholds},
             LOCATION: {'Setup': self._location_setup, 'GetLocation': self._get_location},
             MESSAGING: {'List': lambda: self.messages, 'Create': self._create_sms,
                         'Delete': self._delete_sms},
             SIMPLE: {'GetStatus': self._simple_status},
         }.get(iface, {})
+
+    def set_state(self, state, reason):
+        """Move the modem to `state` with StateChanged(old, new, reason); kept in
+        the spec, so a Restart() brings the modem back in that state."""
+        self.obj.update(MODEM, {'State': state}, reason=reason)
+        self.spec.setdefault('modem', {})['state'] = int(self.obj.props[MODEM]['State'])
+
+    def _enable(self, enable):
+        """Modem.Enable(b), as mmcli -e / -d call it: through enabling or
+        disabling, each step a StateChanged with reason user-requested. As in
+        ModemManager, disabling disconnects the bearers and leaves the network
+        (registration idle); enabling comes back to the state, registration and
+        connections there were before."""
+        states = ENUMS['MMModemState']
+        current = int(self.obj.props[MODEM]['State'])
+        gpp = self.obj.props.get(MODEM_3GPP)
+        if enable:
+            if current >= states['enabled']:
+                return
+            for state in ['enabling', 'enabled']:
+                self.set_state(state, 'user-requested')
+            before = self.before_disable or {}
+            if gpp is not None and 'registration' in before:
+                self.obj.update(MODEM_3GPP, {'RegistrationState': before['registration']})
+            if before.get('state', 0) > states['enabled']:
+                self.set_state(before['state'], 'user-requested')
+            for path in before.get('connected', []):
+                if path in self.children:
+                    self.children[path].update(BEARER, {'Connected': True})
+            self.before_disable = None
+        else:
+            if current <= states['disabled']:
+                return
+            self.before_disable = {
+                'state': current,
+                'connected': [p for p in self.bearers if self.children[p].props[BEARER]['Connected']]}
+            if gpp is not None:
+                self.before_disable['registration'] = int(gpp['RegistrationState'])
+            for path in self.before_disable['connected']:
+                self.children[path].update(BEARER, {'Connected': False})
+            self.set_state('disabling', 'user-requested')
+            if gpp is not None:
+                self.obj.update(MODEM_3GPP, {'RegistrationState': 'idle'})
+            self.set_state('disabled', 'user-requested')
 
     def _signal_setup(self, rate):
         changes = {'Rate': rate}

@@ -35,6 +35,7 @@ CONTROL_METHODS = {
     'RemoveModem': ((('device_id', 's'),), ()),
     'ListModems': ((), (('modems', 'a{so}'),)),
     'UpdateModem': ((('device_id', 's'), ('changes_json', 's')), ()),
+    'SetState': ((('device_id', 's'), ('state', 's'), ('reason', 's')), ()),
     'SetProperty': ((('device_id', 's'), ('interface', 's'), ('name', 's'), ('value', 'v')), ()),
     'SetProperties': ((('device_id', 's'), ('interface', 's'), ('values', 'a{sv}')), ()),
     'SetObjectProperty': ((('path', 'o'), ('interface', 's'), ('name', 's'), ('value', 'v')), ()),
@@ -140,6 +141,9 @@ class Simulator:
 
     def UpdateModem(self, device_id, changes_json):
         self._modem(device_id).update(json.loads(changes_json))
+
+    def SetState(self, device_id, state, reason):
+        self._modem(device_id).set_state(state, reason)
 
     def SetProperty(self, device_id, interface, name, value):
         self.SetProperties(device_id, interface, {name: value})

@@ -67,6 +67,20 @@ void fill_typical_modem(schema::Modem::Builder modem, std::size_t index) {
   auto own = modem.initOwnNumbers(1);
   own.set(0, "+34600000" + std::to_string(100 + index));
 
+  // Connected once since the exporter started, by the user's request.
+  auto events = modem.initEvents();
+  auto entries = events.initStateEntries(1);
+  entries[0].setValue(MM_MODEM_STATE_CONNECTED);
+  entries[0].setCount(1);
+  auto reasons = events.initStateChangeReasons(1);
+  reasons[0].setValue(MM_MODEM_STATE_CHANGE_REASON_USER_REQUESTED);
+  reasons[0].setCount(1);
+  auto registrations = events.initRegistrationEntries(1);
+  registrations[0].setValue(MM_MODEM_3GPP_REGISTRATION_STATE_HOME);
+  registrations[0].setCount(1);
+  events.setBearerConnects(1);
+  events.setLastStateChangeUnixNanos(kSnapshotUnixNanos - 3'600'000'000'000);
+
   auto three_gpp = modem.initThreeGpp();
   three_gpp.setImei("35907206" + std::to_string(1000000 + index));
   three_gpp.setRegistrationState(MM_MODEM_3GPP_REGISTRATION_STATE_HOME);

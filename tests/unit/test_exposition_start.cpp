@@ -58,3 +58,34 @@ TEST_CASE("exposition: the call window is reported by collectors that have one")
   page = mmx::render_exposition(f.reader(), Format::kText);
   CHECK_FALSE(has(page, "modemmanager_exporter_dbus_call"));
 }
+
+TEST_CASE("exposition: state changes from 0 per state, unknown values summed as other") {
+  SnapshotFixture f(1);
+  auto events = f.modem(0).initEvents();
+  auto states = events.initStateEntries(3);
+  states[0].setValue(8);  // registered
+  states[0].setCount(2);
+  states[1].setValue(99);
+  states[1].setCount(1);
+  states[2].setValue(98);
+  states[2].setCount(4);
+  auto reasons = events.initStateChangeReasons(1);
+  reasons[0].setValue(3);
+  reasons[0].setCount(2);
+  events.setBearerDisconnects(5);
+  const std::string page = mmx::render_exposition(f.reader(), Format::kText);
+  const std::string id = "device_id=\"" + mmx::test::device_id(0) + "\"";
+  CHECK(
+      has(page, "modemmanager_modem_state_transitions_total{" + id + ",state=\"registered\"} 2\n"));
+  CHECK(has(page, "modemmanager_modem_state_transitions_total{" + id + ",state=\"failed\"} 0\n"));
+  CHECK(has(page, "modemmanager_modem_state_transitions_total{" + id + ",state=\"other\"} 5\n"));
+  CHECK(has(page,
+            "modemmanager_modem_state_change_reasons_total{" + id + ",reason=\"failure\"} 2\n"));
+  CHECK(has(page, "modemmanager_modem_bearer_disconnects_total{" + id + "} 5\n"));
+  CHECK(has(page, "modemmanager_modem_bearer_connects_total{" + id + "} 0\n"));
+  // No change seen: no time of one.
+  CHECK_FALSE(has(page, "modemmanager_modem_state_last_change_timestamp_seconds{"));
+  events.setLastStateChangeUnixNanos(1'700'000'000'500'000'000);
+  CHECK(has(mmx::render_exposition(f.reader(), Format::kText),
+            "modemmanager_modem_state_last_change_timestamp_seconds{" + id + "} 1700000000.5\n"));
+}
