@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package that building, running the demo and testing
 # mm-exporter need. Idempotent: does nothing when all of them are present.
+#   --build   only what configuring and compiling the two binaries needs
+#             (docker/Dockerfile's build stage)
 set -euo pipefail
 
-packages=(
-  # build
-  cmake g++ make pkg-config git
+build_packages=(
+  cmake g++ make pkg-config git python3
   libsdbus-c++-dev libsdbus-c++-bin
   capnproto libcapnp-dev
   libcpp-httplib-dev libssl-dev
@@ -15,12 +16,18 @@ packages=(
   doctest-dev
   # --web.config.file: YAML, and bcrypt through libxcrypt's crypt_rn
   libyaml-cpp-dev libcrypt-dev
+  # ModemManager-enums.h, from which the frontend's value names are generated
+  modemmanager-dev
+)
+
+packages=(
+  "${build_packages[@]}"
   # fuzzing (libFuzzer)
   clang libclang-rt-14-dev
   # tests and demo
   dbus
   python3 python3-dbus python3-gi python3-dbusmock python3-pytest
-  modemmanager modemmanager-dev
+  modemmanager
   prometheus
   curl python3-prometheus-client python3-yaml
   # bcrypt hashes for basic auth configs (htpasswd -nBC), as docs/TLS.md shows
@@ -32,9 +39,19 @@ packages=(
   systemd systemd-container dpkg-dev file man-db util-linux
   # the landing page in a headless browser (tests/e2e/test_landing_page.py)
   chromium
+  # the container image (scripts/test-container.sh): debootstrap makes the
+  # base image, podman builds and runs docker/Dockerfile with runc (crun
+  # refuses hybrid cgroup hierarchies), podman-compose the compose file
+  podman runc debootstrap podman-compose
   # benchmarks (bench/run.sh; its smoke mode runs in CI)
   wrk nginx-light gnuplot-nox
 )
+
+case "${1:-}" in
+  "") ;;
+  --build) packages=("${build_packages[@]}") ;;
+  *) echo "install-deps.sh: unknown argument $1 (--build installs only the build packages)" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
