@@ -27,6 +27,9 @@ echo "== end-to-end tests"
 # Debian's python3 carries dbusmock and pytest; a python3 earlier on PATH may not.
 MMX_BUILD_DIR="$PWD/build" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e || status=1
 
+echo "== container"
+./scripts/test-container.sh || status=1
+
 echo "== benchmark smoke run"
 MMX_BUILD_DIR="$PWD/build" /usr/bin/python3 bench/run.py --smoke || status=1
 
