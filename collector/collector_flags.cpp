@@ -3,6 +3,7 @@
 #include "build_config.h"
 #include "flags.h"
 #include "metrics_doc.h"
+#include "sockets.h"
 
 namespace mmx {
 
@@ -88,6 +89,9 @@ std::optional<std::string> parse_collector_flags(int argc, const char* const* ar
     return "flag --signal-rate: must be 0 or at least 1s (ModemManager counts in seconds)";
   }
   if (config.listen_addresses.empty()) return "flag --web.listen-address: needs an address";
+  for (const auto& text : config.listen_addresses) {
+    if (!parse_listen_address(text, error)) return "flag --web.listen-address: " + error;
+  }
   auto route = resolve_web_route(config.external_url, config.route_prefix, error);
   if (!route) return "flag " + error;
   config.web_route = std::move(*route);

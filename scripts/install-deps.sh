@@ -24,9 +24,12 @@ packages=(
   "${build_packages[@]}"
   # fuzzing (libFuzzer)
   clang libclang-rt-14-dev
-  # tests and demo
+  # tests and demo; pytest-timeout bounds every end-to-end test
   dbus
-  python3 python3-dbus python3-gi python3-dbusmock python3-pytest
+  python3 python3-dbus python3-gi python3-dbusmock python3-pytest python3-pytest-timeout
+  # what the tests call and a minimal Debian 12 lacks: openssl (test
+  # certificates), pgrep (procps), ip and its network namespaces (iproute2)
+  openssl procps iproute2
   modemmanager
   prometheus
   curl python3-prometheus-client python3-yaml
@@ -37,6 +40,8 @@ packages=(
   # systemd-nspawn, to run the units under a real PID 1; CPack's
   # dpkg-shlibdeps and file; man for the Documentation= check; setpriv
   systemd systemd-container dpkg-dev file man-db util-linux
+  # the package's check by Debian's own tool (test_systemd.py)
+  lintian
   # the landing page in a headless browser (tests/e2e/test_landing_page.py)
   chromium
   # the container image (scripts/test-container.sh): debootstrap makes the

@@ -201,3 +201,13 @@ def wait_until(predicate, timeout=5.0, interval=0.02, what='condition'):
         if time.monotonic() > deadline:
             raise TimeoutError(f'{what} not met within {timeout} s')
         time.sleep(interval)
+
+
+def record_figures(name, key, figures):
+    """Keeps a test's figures for the documents when scripts/measure.sh runs
+    it (MMX_RESULTS_DIR set); a plain test run records nothing."""
+    if not os.environ.get("MMX_RESULTS_DIR"):
+        return
+    sys.path.insert(0, str(TESTS_DIR.parent / "bench"))
+    import result_files
+    result_files.record(name, key, figures)

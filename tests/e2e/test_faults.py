@@ -8,7 +8,7 @@ import socket
 import subprocess
 import threading
 import time
-import urllib.request
+import http.client
 
 import dbus
 import pytest
@@ -73,6 +73,8 @@ def test_hundred_hotplugs_leak_nothing(bus, mmsim, exporter):
     assert connection_stats(bus, collector_name).get("MatchRules") == matches_before
     growth = rss_kib(exporter.process.pid) - rss_before
     print(f"match rules {matches_before}, RSS growth {growth} KiB")
+    harness.record_figures("faults", "hotplugs", {"match_rules_before": matches_before,
+                                                  "rss_growth_kib": growth})
     assert growth < 512, f"collector RSS grew by {growth} KiB over 100 replugs"
 
 
@@ -102,6 +104,8 @@ def test_frontend_killed_is_back_within_1s_and_no_connection_is_refused(exporter
         stop.set()
         poller.join()
     print(f"frontend healthy again {recovered * 1000:.0f} ms after SIGKILL")
+    harness.record_figures("faults", "frontend_killed", {"healthy_after_ms": round(recovered * 1000),
+                                                         "refused": len(refused)})
     assert refused == []
     assert recovered < 1.0, f"frontend back after {recovered:.2f}s"
 
@@ -109,27 +113,42 @@ def test_frontend_killed_is_back_within_1s_and_no_connection_is_refused(exporter
 def test_sigterm_under_load_completes_scrapes_and_exits_0_within_2s(exporter):
     errors = []
     stop = threading.Event()
+    stopping = threading.Event()  # set just before SIGTERM
+    served = []
 
     def load():
         while not stop.is_set():
+            connection = http.client.HTTPConnection("127.0.0.1", exporter.port, timeout=3)
             try:
-                r = http_get(exporter.url("/metrics"), timeout=3)
-                if r.status != 200:
-                    errors.append(r.status)
-            except (OSError, urllib.error.URLError):
-                # New connections after the stop are refused; that is fine.
-                # A scrape cut off in the middle would raise too, but only
-                # after it started: those are counted via IncompleteRead.
-                pass
+                connection.request("GET", "/metrics")
+                response = connection.getresponse()
+            except (ConnectionRefusedError, ConnectionResetError, http.client.RemoteDisconnected) as e:
+                # Once stopping, a connection may be refused, or closed
+                # before a byte of an answer: that scrape never started.
+                if not stopping.is_set():
+                    errors.append(repr(e))
+                continue
             except Exception as e:  # noqa: BLE001 - any other failure is a finding
                 errors.append(repr(e))
+                continue
+            try:
+                # A scrape that started is answered in full, stopping or not.
+                body = response.read()
+                if response.status != 200 or not body.endswith(b"\n"):
+                    errors.append(f"HTTP {response.status}, {len(body)} bytes")
+                served.append(stopping.is_set())
+            except Exception as e:  # noqa: BLE001 - a scrape cut off in the middle
+                errors.append(repr(e))
+            finally:
+                connection.close()
 
     threads = [threading.Thread(target=load) for _ in range(4)]
     for t in threads:
         t.start()
-    time.sleep(0.5)
+    wait_for(lambda: len(served) >= 20, what="scrapes under way")
     frontend = exporter.frontend_pid()
     started = time.monotonic()
+    stopping.set()
     exporter.process.send_signal(signal.SIGTERM)
     status = exporter.process.wait(5)
     took = time.monotonic() - started
@@ -137,6 +156,8 @@ def test_sigterm_under_load_completes_scrapes_and_exits_0_within_2s(exporter):
     for t in threads:
         t.join()
     print(f"exit after SIGTERM under load: {took * 1000:.0f} ms")
+    harness.record_figures("faults", "sigterm_under_load", {
+        "exit_after_ms": round(took * 1000), "scrapes_completed_while_stopping": sum(served)})
     assert status == 0
     assert took < 2.0, f"exit took {took:.2f}s"
     assert not os.path.exists(f"/proc/{frontend}/status") or "zombie" in open(f"/proc/{frontend}/status").read()
@@ -168,6 +189,7 @@ def test_split_mode_collector_killed_and_back(bus, mmsim, tmp_path):
                           timeout=3, what="503")
         detected = time.monotonic() - started
         print(f"collector loss seen by /health after {detected * 1000:.0f} ms")
+        harness.record_figures("faults", "split_collector_killed", {"health_503_after_ms": round(detected * 1000)})
         assert detected < 3  # 3 heartbeats of 1 s
         assert health.text.strip()  # a reason
         m = scrape()

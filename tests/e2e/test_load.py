@@ -50,3 +50,8 @@ def test_wrk_64_modems_60s_no_errors(bus, tmp_path):
         assert requests > 1000, out
         assert "Socket errors" not in out, out
         assert "Non-2xx or 3xx responses" not in out, out
+        latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
+        harness.record_figures("load", kind, {
+            "seconds": SECONDS, "connections": CONNECTIONS // 2, "modems": 64, "requests": requests,
+            "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50": latency.get("50"), "p99": latency.get("99"), "errors": 0})

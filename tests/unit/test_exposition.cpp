@@ -16,6 +16,7 @@
 #include "exposition.h"
 #include "metric_families.h"
 #include "snapshot_fixtures.h"
+#include "test_support.h"
 
 namespace {
 
@@ -746,10 +747,8 @@ std::string hostile_everything_page(Format format) {
 }  // namespace
 
 TEST_CASE("exposition: promtool check metrics accepts the page without a warning") {
-  if (access("/usr/bin/promtool", X_OK) != 0) {
-    MESSAGE("promtool not installed (Debian package prometheus); check skipped");
-    return;
-  }
+  MMX_REQUIRE_OR_SKIP(access("/usr/bin/promtool", X_OK) == 0,
+                      "promtool (Debian package prometheus)");
   const CommandResult r =
       run_with_input("/usr/bin/promtool check metrics", hostile_everything_page(Format::kText));
   INFO(r.output);
@@ -767,11 +766,10 @@ TEST_CASE("exposition: promtool check metrics accepts the page without a warning
 }
 
 TEST_CASE("exposition: the Python client's OpenMetrics parser accepts the page") {
-  if (std::system("/usr/bin/python3 -c 'import prometheus_client.openmetrics.parser' "
-                  ">/dev/null 2>&1") != 0) {
-    MESSAGE("python3-prometheus-client not installed; OpenMetrics check skipped");
-    return;
-  }
+  MMX_REQUIRE_OR_SKIP(
+      std::system("/usr/bin/python3 -c 'import prometheus_client.openmetrics.parser' "
+                  ">/dev/null 2>&1") == 0,
+      "python3-prometheus-client");
   const CommandResult r = run_with_input(
       "/usr/bin/python3 -c 'import sys; from prometheus_client.openmetrics.parser import "
       "text_string_to_metric_families as p; print(len(list(p(sys.stdin.read()))))'",

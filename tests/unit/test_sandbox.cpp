@@ -44,6 +44,7 @@
 #include "log.h"
 #include "sandbox.h"
 #include "seccomp_filter.h"
+#include "test_support.h"
 #include "unique_fd.h"
 
 namespace {
@@ -53,7 +54,7 @@ using namespace std::chrono_literals;
 // The sanitizers' runtimes make syscalls of their own (sigaltstack() on the
 // way out of _exit(), among others), which the production filter rightly
 // forbids: the shipped frontend has no sanitizer. The filter tests run in
-// the plain build; under ASan/UBSan they say so and pass.
+// the plain build; under ASan/UBSan CTest counts them as skipped.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool kSanitized = true;
 #elif defined(__has_feature)
@@ -65,13 +66,11 @@ constexpr bool kSanitized = false;
 #else
 constexpr bool kSanitized = false;
 #endif
-#define SKIP_WHEN_SANITIZED()                                                         \
-  if (kSanitized) {                                                                   \
-    MESSAGE(                                                                          \
-        "skipped: the sanitizer runtime's own syscalls are outside the filter; this " \
-        "test runs in the plain build");                                              \
-    return;                                                                           \
-  }
+#define SKIP_WHEN_SANITIZED()                                                                   \
+  if (kSanitized)                                                                               \
+  MMX_SKIP_TEST(                                                                                \
+      "the sanitizer runtime's own syscalls are outside the filter; the plain build runs this " \
+      "test")
 
 struct Ending {
   bool exited = false;
@@ -496,10 +495,8 @@ std::string link_of(const std::string& path) {
 
 TEST_CASE("sandbox: started as root, enter_sandbox leaves nothing of root") {
   SKIP_WHEN_SANITIZED();
-  if (::geteuid() != 0) {
-    MESSAGE("skipped: enter_sandbox() drops privileges only when started as root (CI is root)");
-    return;
-  }
+  MMX_REQUIRE_OR_SKIP(::geteuid() == 0,
+                      "root: enter_sandbox() drops privileges only when started as root");
   int ready[2];
   int proceed[2];
   REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
@@ -605,10 +602,8 @@ TEST_CASE("sandbox: started as another user, enter_sandbox keeps user and root, 
 
 TEST_CASE("sandbox: a root directory that is not empty and root's alone is refused") {
   SKIP_WHEN_SANITIZED();
-  if (::geteuid() != 0) {
-    MESSAGE("skipped: the root directory is only used when started as root (CI is root)");
-    return;
-  }
+  MMX_REQUIRE_OR_SKIP(::geteuid() == 0,
+                      "root: the root directory is only used when started as root");
   char dir[] = "/tmp/mmx-sandbox-root-XXXXXX";
   REQUIRE(::mkdtemp(dir) != nullptr);
   const std::string socket_path = std::string(dir) + "/collector.sock";
@@ -694,6 +689,6 @@ TEST_CASE("sandbox: docs/SECURITY.md lists the rules the filter loads") {
   }
   CHECK_MESSAGE(current == expected, "docs/SECURITY.md is stale: run with MMX_UPDATE_DOCS=1");
 #else
-  MESSAGE("skipped: docs/SECURITY.md lists the x86_64 rules");
+  MMX_SKIP_TEST("docs/SECURITY.md lists the x86_64 rules");
 #endif
 }

@@ -22,4 +22,30 @@ bool eventually(Condition condition,
 // The content of a gzip stream (fails the test on a broken one).
 std::string gunzip(const std::string& data);
 
+// Whether a test may skip for want of a tool or of root: only when
+// MMX_ALLOW_SKIPS=1 and CI is not set. Everywhere else (CI, scripts/test.sh)
+// scripts/install-deps.sh has installed every tool and a skip would hide a
+// test that never ran, so the test fails instead.
+bool skips_allowed();
+
 }  // namespace mmx::test
+
+// Ends the test as skipped. doctest's own skip() decorator would drop the
+// test from --list-test-cases, so CTest would never see it; this line makes
+// CTest count it as skipped (SKIP_REGULAR_EXPRESSION in CMakeLists.txt).
+// Only for what cannot run in this build (a sanitizer, another architecture).
+#define MMX_SKIP_TEST(reason)                  \
+  do {                                         \
+    MESSAGE("MMX-TEST-SKIPPED: " << (reason)); \
+    return;                                    \
+  } while (false)
+
+// A test that needs what this machine may lack (a tool, root): skipped where
+// skips are allowed, failed everywhere else.
+#define MMX_REQUIRE_OR_SKIP(condition, reason)               \
+  do {                                                       \
+    if (!(condition)) {                                      \
+      if (mmx::test::skips_allowed()) MMX_SKIP_TEST(reason); \
+      FAIL("missing: " << (reason));                         \
+    }                                                        \
+  } while (false)

@@ -13,6 +13,7 @@
 #include "basic_auth.h"
 #include "seccomp_filter.h"
 #include "test_certs.h"
+#include "test_support.h"
 #include "tls_context.h"
 #include "unique_fd.h"
 #include "web_config.h"
@@ -289,12 +290,10 @@ TEST_CASE("tls context: handshakes and bcrypt run inside the frontend's syscall 
 
   // GCC says so with __SANITIZE_ADDRESS__, clang with __has_feature.
 #if defined(__SANITIZE_ADDRESS__)
-  MESSAGE("skipped: the sanitizer runtime's own syscalls are outside the filter");
-  return;
+  MMX_SKIP_TEST("the sanitizer runtime's own syscalls are outside the filter");
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
-  MESSAGE("skipped: the sanitizer runtime's own syscalls are outside the filter");
-  return;
+  MMX_SKIP_TEST("the sanitizer runtime's own syscalls are outside the filter");
 #endif
 #endif
   // Connections arrive through accept(): made before the filter here.
