@@ -7,6 +7,7 @@ and installs into a throw-away root. None of that needs systemd as PID 1; one
 test boots it anyway, in a throw-away container, to run both modes from the
 units with every hardening line in force."""
 
+import gzip
 import os
 import re
 import shutil
@@ -109,7 +110,7 @@ def test_units_run_the_installed_binaries_with_the_socket_paths_that_match(stage
            "/run/mm-exporter/collector.sock" in collector
     assert "ListenStream=/run/mm-exporter/collector.sock" in collector_socket
     assert "Service=mm-exporter-frontend.service" in (system / "mm-exporter.socket").read_text()
-    # Every line of [Service] says why it is there (STYLE.md): a comment
+    # Every line of [Service] says why it is there: a comment
     # right above each setting.
     for unit in SERVICES:
         text = (system / unit).read_text()
@@ -518,6 +519,33 @@ def test_split_mode_accepts_the_frontend_user_and_refuses_others(bus, mmsim, sha
         log.close()
 
 
+def check_license_and_changelog(deb, unpacked):
+    """The repository's LICENSE is Apache-2.0; the package says so in a
+    machine-readable copyright file, and its changelog's newest entry is its
+    version, signed by its maintainer."""
+    license_text = (harness.TESTS_DIR.parent / "LICENSE").read_text()
+    debian_copy = Path("/usr/share/common-licenses/Apache-2.0")
+    if debian_copy.exists():
+        assert license_text == debian_copy.read_text()
+    assert "Apache License\n                           Version 2.0, January 2004" in license_text
+
+    subprocess.run(["dpkg-deb", "--extract", deb, str(unpacked)], check=True)
+    doc = unpacked / "usr/share/doc/mm-exporter"
+    fields = {f: subprocess.run(["dpkg-deb", "--field", deb, f], check=True, capture_output=True,
+                                text=True).stdout.strip() for f in ("Maintainer", "Version")}
+    copyright_text = (doc / "copyright").read_text()
+    assert copyright_text.startswith(
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n")
+    assert re.search(r"^Files: \*\nCopyright: .+\nLicense: Apache-2.0$", copyright_text, re.M)
+    assert f"Upstream-Contact: {fields['Maintainer']}\n" in copyright_text
+    assert "/usr/share/common-licenses/Apache-2.0" in copyright_text
+
+    changelog = gzip.decompress((doc / "changelog.Debian.gz").read_bytes()).decode()
+    assert changelog.startswith(f"mm-exporter ({fields['Version']}) "), changelog
+    assert re.search(rf"^ -- {re.escape(fields['Maintainer'])}  \w{{3}}, ", changelog, re.M), changelog
+    assert "@" in fields["Maintainer"] and "localhost" not in fields["Maintainer"]
+
+
 def test_deb_package_builds_lists_its_files_and_installs_into_a_throwaway_root(prefix,
                                                                               tmp_path):
     out = tmp_path / "packages"
@@ -537,9 +565,17 @@ def test_deb_package_builds_lists_its_files_and_installs_into_a_throwaway_root(p
         f"{p}/lib/sysusers.d/mm-exporter.conf", f"{p}/lib/tmpfiles.d/mm-exporter.conf",
         f"{p}/share/man/man8/mm-exporter.8.gz", f"{p}/share/man/man8/mm-exporter-frontend.8.gz",
         f"{p}/share/doc/mm-exporter/README.md", f"{p}/share/doc/mm-exporter/METRICS.md",
+        f"{p}/share/doc/mm-exporter/copyright", f"{p}/share/doc/mm-exporter/changelog.Debian.gz",
     }
     assert expected <= files, expected - files
     assert not [f for f in files if "/include/" in f or f.endswith(".a")], files
+    check_license_and_changelog(deb, tmp_path / "unpacked")
+
+    # Debian's own checker finds nothing it calls an error.
+    lint = subprocess.run(["lintian", "--fail-on", "error", deb], capture_output=True, text=True,
+                          timeout=300)
+    print(lint.stdout)
+    assert lint.returncode == 0 and not re.search(r"^E: ", lint.stdout, re.M), lint.stdout + lint.stderr
 
     control = subprocess.run(["dpkg-deb", "--field", deb, "Depends"], check=True,
                              capture_output=True, text=True).stdout
