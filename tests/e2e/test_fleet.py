@@ -853,7 +853,8 @@ def test_measure_bandwidth(tmp_path):
         "rows": [{"label": label, **figure} for label, figure in rows]})
     assert rows, f"no variant matches MMX_FLEET_MEASURE_ONLY={only!r}"
     for label, figure in rows:
-        assert figure["samples"] > 0 and figure["up"] > 0 and figure["down"] > 0, (label, figure)
+        # (The veth counts IP bytes both ways as "up".)
+        assert figure["samples"] > 0 and figure["up"] > 0, (label, figure)
     # What docs/FLEET.md argues from these rows: each shipped choice costs
     # fewer bytes than the setting it replaces.
     by_label = {label: figure["bytes_per_day"] for label, figure in rows}
