@@ -48,8 +48,6 @@ packages=(
   # base image, podman builds and runs docker/Dockerfile with runc (crun
   # refuses hybrid cgroup hierarchies), podman-compose the compose file
   podman runc debootstrap podman-compose
-  # certificates for the TLS tests; `ip` in the tests' network namespaces
-  openssl iproute2
   # benchmarks (bench/run.sh; its smoke mode runs in CI)
   wrk nginx-light gnuplot-nox
 )

@@ -108,7 +108,7 @@ rm -f "$measurements"
 status=0
 MMX_CONTAINER_IMAGE="$image" MMX_PROMETHEUS_IMAGE="$prometheus_image" \
   MMX_CONTAINER_MEASUREMENTS="$measurements" \
-  unshare --net -- sh -c 'ip link set lo up && exec /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/container' ||
+  unshare --net -- sh -c 'ip link set lo up && exec /usr/bin/python3 -m pytest -q -ra --timeout=300 -p no:cacheprovider tests/container' ||
   status=1
 
 startup="$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("startup_seconds", "not measured"))' \
