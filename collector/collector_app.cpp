@@ -188,6 +188,14 @@ void CollectorApp::schedule_resync() {
   });
 }
 
+void CollectorApp::schedule_cell_polls() {
+  if (config_.cell_info_interval <= Duration::zero()) return;
+  loop_.schedule_after(config_.cell_info_interval, [this] {
+    if (client_) client_->poll_cells();
+    schedule_cell_polls();
+  });
+}
+
 void CollectorApp::handle_signals() {
   signalfd_siginfo info{};
   while (::read(signal_fd_.get(), &info, sizeof info) == sizeof info) {
@@ -242,6 +250,7 @@ void CollectorApp::connect_bus() {
   options.call_timeout = config_.dbus_timeout;
   options.signal_rate = config_.signal_rate;
   options.events = &events_;
+  options.cell_info_interval = config_.cell_info_interval;
   options.schedule = [this](Duration delay, std::function<void()> callback) {
     loop_.schedule_after(delay, std::move(callback));
   };
@@ -300,6 +309,7 @@ int CollectorApp::run() {
 
   connect_bus();
   schedule_resync();
+  schedule_cell_polls();
 
   if (!config_.collector_socket.empty()) {
     std::string error;

@@ -42,6 +42,7 @@ class CollectorApp {
   void publish_snapshot();
   void schedule_heartbeat();
   void schedule_resync();
+  void schedule_cell_polls();
   void handle_signals();
   // SIGHUP in one-command mode: a new frontend, which reads
   // --web.config.file again, once the file is checked.

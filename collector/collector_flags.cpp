@@ -33,6 +33,9 @@ std::optional<std::string> parse_collector_flags(int argc, const char* const* ar
   flags.add_duration({"refresh-interval"}, &config.refresh_interval,
                      "How often to poll locations (GetLocation) and resync all state with "
                      "ModemManager to heal missed signals.");
+  flags.add_duration({"cell-info-interval"}, &config.cell_info_interval,
+                     "How often to poll each modem's serving and neighbour cells "
+                     "(Modem.GetCellInfo), and right after it registers; 0 never asks.");
   flags.add_duration({"dbus.timeout"}, &config.dbus_timeout,
                      "Timeout of every D-Bus call to ModemManager.");
   flags.add_string({"collector-socket"}, &config.collector_socket,
@@ -81,6 +84,10 @@ std::optional<std::string> parse_collector_flags(int argc, const char* const* ar
   }
   if (config.refresh_interval < std::chrono::seconds(1)) {
     return "flag --refresh-interval: must be at least 1s";
+  }
+  if (config.cell_info_interval > Duration::zero() &&
+      config.cell_info_interval < std::chrono::seconds(1)) {
+    return "flag --cell-info-interval: must be 0 or at least 1s";
   }
   if (config.dbus_timeout < std::chrono::milliseconds(10)) {
     return "flag --dbus.timeout: must be at least 10ms";

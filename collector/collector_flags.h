@@ -25,6 +25,8 @@ struct CollectorConfig {
   Duration signal_rate = std::chrono::seconds(5);
   Duration refresh_interval = std::chrono::seconds(30);
   Duration dbus_timeout = std::chrono::seconds(5);
+  // Modem.GetCellInfo poll; zero: never asked.
+  Duration cell_info_interval = std::chrono::seconds(60);
   std::string collector_socket;  // listen for frontends here instead of starting one
   std::string frontend_path;     // default: mm-exporter-frontend next to this binary
   // The frontend's user (empty: mm-exporter, else nobody), resolved at start:

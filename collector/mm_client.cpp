@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 
+#include "cell_info.h"
 #include "dbus_value.h"
 #include "log.h"
 #include "mm_dbus.h"
@@ -160,6 +161,7 @@ void ModemManagerClient::forget_modem_calls(const std::string& modem_path) {
   signal_setup_done_.erase(modem_path);
   signal_setup_pending_.erase(modem_path);
   location_pending_.erase(modem_path);
+  cells_pending_.erase(modem_path);
   for (auto it = retry_attempts_.begin(); it != retry_attempts_.end();) {
     const std::string& key = it->first;
     const bool of_modem =
@@ -282,6 +284,7 @@ void ModemManagerClient::manager_vanished() {
   signal_setup_pending_.clear();
   linked_pending_.clear();
   location_pending_.clear();
+  cells_pending_.clear();
   retry_attempts_.clear();
   // Its objects are gone; so are calls still waiting on them, whose
   // completions will never come.
@@ -331,6 +334,7 @@ void ModemManagerClient::fetch_managed_objects(std::shared_ptr<Round> round) {
         sync_linked_objects(round, true);
         poll_locations(round);
         setup_signals(round);
+        poll_all_cells(round, true);
         drop_unused_proxies();
         notify_changed();
       },
@@ -425,6 +429,65 @@ void ModemManagerClient::poll_location(const std::string& modem_path,
       });
 }
 
+void ModemManagerClient::poll_cells() {
+  auto round = std::make_shared<Round>(this);
+  round->superseded = true;  // not a full collection
+  poll_all_cells(round, false);
+}
+
+void ModemManagerClient::poll_all_cells(std::shared_ptr<Round> round, bool only_unknown) {
+  for (const auto& [path, object] : model_.modems()) {
+    (void)object;
+    if (only_unknown && model_.cells(path) != nullptr) continue;
+    poll_cell(path, round);
+  }
+}
+
+void ModemManagerClient::poll_cell(const std::string& modem_path, std::shared_ptr<Round> round) {
+  if (options_.cell_info_interval <= Duration::zero()) return;
+  if (model_.cell_info_unsupported(modem_path)) return;  // said once is enough
+  auto modem_it = model_.modems().find(modem_path);
+  if (modem_it == model_.modems().end()) return;
+  auto modem = modem_it->second.find(mm::kModem);
+  if (modem == modem_it->second.end()) return;
+  const auto* state = find_property<std::int32_t>(&modem->second, "State");
+  // ModemManager knows cells only once the modem is enabled.
+  if (state == nullptr || *state < mm::kModemStateEnabled) {
+    model_.forget_cells(modem_path);
+    return;
+  }
+  if (!cells_pending_.insert(modem_path).second) return;  // asked already
+  call(
+      modem_path, mm::kModem, "GetCellInfo", nullptr,
+      [this, modem_path, round](sdbus::MethodReply& reply) {
+        cells_pending_.erase(modem_path);
+        succeeded("GetCellInfo " + modem_path);
+        std::uint64_t invalid = 0;
+        CellReport cells = read_cell_info(reply, invalid);
+        for (std::uint64_t i = 0; i < invalid; ++i) errors_.add(ErrorKind::kInvalidValue);
+        model_.set_cells(modem_path, std::move(cells));
+        notify_changed();
+      },
+      [this, modem_path, round](const sdbus::Error& e) {
+        cells_pending_.erase(modem_path);
+        if (classify_dbus_error(e.getName()) == ErrorKind::kUnsupported) {
+          // The plugin cannot tell (the generic AT one): counted once, the
+          // modem not asked again, and no failure of the collection.
+          model_.set_cell_info_unsupported(modem_path);
+          count_error(e, "GetCellInfo", modem_path);
+          return;
+        }
+        round->failed = true;
+        model_.forget_cells(modem_path);
+        count_error(e, "GetCellInfo", modem_path);
+        retry_later("GetCellInfo " + modem_path, e, [this, modem_path] {
+          auto again = std::make_shared<Round>(this);
+          again->superseded = true;  // not a full collection
+          poll_cell(modem_path, again);
+        });
+      });
+}
+
 void ModemManagerClient::setup_signals(std::shared_ptr<Round> round) {
   for (const auto& [path, object] : model_.modems()) {
     (void)object;
@@ -510,6 +573,7 @@ void ModemManagerClient::on_interfaces_added(sdbus::Message& message) {
   sync_linked_objects(round, false);
   setup_signal(path, round);
   poll_location(path, round);
+  poll_cell(path, round);
   notify_changed();
 }
 
@@ -557,6 +621,7 @@ void ModemManagerClient::on_properties_changed(sdbus::Message& message) {
         auto round = std::make_shared<Round>(this);
         round->superseded = true;
         poll_location(path, round);
+        poll_cell(path, round);  // the cells of a modem that just registered
       });
     }
   }

@@ -37,6 +37,9 @@ struct ModemManagerClientOptions {
   // every failure up to max_retry_delay.
   Duration first_retry_delay = std::chrono::seconds(1);
   Duration max_retry_delay = std::chrono::seconds(30);
+  // Modem.GetCellInfo: polled by poll_cells(), on the caller's interval,
+  // and right after a modem appears or registers; zero never asks.
+  Duration cell_info_interval = std::chrono::seconds(60);
   // Where state changes, registration changes and bearer (dis)connects are
   // counted; unset: not counted.
   ModemEvents* events = nullptr;
@@ -62,6 +65,9 @@ class ModemManagerClient {
   // A full collection: presence, GetManagedObjects, every SIM and bearer,
   // locations, and Signal.Setup where it is still owed.
   void resync();
+
+  // Asks every modem for its cells (the --cell-info-interval tick).
+  void poll_cells();
 
   // The last completed full collection.
   CollectionStatus collection_status() const { return status_; }
@@ -102,6 +108,9 @@ class ModemManagerClient {
   void poll_locations(std::shared_ptr<Round> round);
   void poll_location(const std::string& modem_path, std::shared_ptr<Round> round);
   void setup_signals(std::shared_ptr<Round> round);
+  // `only_unknown`: just the modems whose cells were never read.
+  void poll_all_cells(std::shared_ptr<Round> round, bool only_unknown);
+  void poll_cell(const std::string& modem_path, std::shared_ptr<Round> round);
   void setup_signal(const std::string& modem_path, std::shared_ptr<Round> round);
 
   void count_error(const sdbus::Error& error, const std::string& what, const std::string& path);
@@ -132,6 +141,7 @@ class ModemManagerClient {
   std::map<std::string, unsigned> retry_attempts_;
   std::uint64_t retries_ = 0;
   std::set<std::string> location_pending_;
+  std::set<std::string> cells_pending_;
   // Weak: the calls of a round own it, so it ends when they all have.
   std::weak_ptr<Round> current_round_;
 

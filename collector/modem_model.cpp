@@ -15,6 +15,8 @@ void ModemModel::set_manager_present(bool present) {
     modems_.clear();
     linked_.clear();
     locations_.clear();
+    cells_.clear();
+    cell_info_unsupported_.clear();
   }
   changed();
 }
@@ -120,6 +122,12 @@ void ModemModel::replace_modems(ObjectMap modems) {
   for (auto it = locations_.begin(); it != locations_.end();) {
     it = modems_.count(it->first) ? std::next(it) : locations_.erase(it);
   }
+  for (auto it = cells_.begin(); it != cells_.end();) {
+    it = modems_.count(it->first) ? std::next(it) : cells_.erase(it);
+  }
+  for (auto it = cell_info_unsupported_.begin(); it != cell_info_unsupported_.end();) {
+    it = modems_.count(*it) ? std::next(it) : cell_info_unsupported_.erase(it);
+  }
   changed();
 }
 
@@ -138,6 +146,8 @@ void ModemModel::remove_interfaces(const std::string& path,
                                       std::string(mm::kModem)) != interfaces.end()) {
     modems_.erase(it);
     locations_.erase(path);
+    cells_.erase(path);
+    cell_info_unsupported_.erase(path);
   }
   changed();
 }
@@ -183,6 +193,27 @@ void ModemModel::set_location(const std::string& modem_path, LocationMap locatio
 
 void ModemModel::forget_location(const std::string& modem_path) {
   if (locations_.erase(modem_path) > 0) changed();
+}
+
+void ModemModel::set_cells(const std::string& modem_path, CellReport cells) {
+  if (!modems_.count(modem_path)) return;
+  cells_[modem_path] = std::move(cells);
+  changed();
+}
+
+void ModemModel::forget_cells(const std::string& modem_path) {
+  if (cells_.erase(modem_path) > 0) changed();
+}
+
+void ModemModel::set_cell_info_unsupported(const std::string& modem_path) {
+  if (!modems_.count(modem_path)) return;
+  cells_.erase(modem_path);
+  if (cell_info_unsupported_.insert(modem_path).second) changed();
+}
+
+const CellReport* ModemModel::cells(const std::string& modem_path) const {
+  auto it = cells_.find(modem_path);
+  return it == cells_.end() ? nullptr : &it->second;
 }
 
 const LocationMap* ModemModel::location(const std::string& modem_path) const {

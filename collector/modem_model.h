@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "cell_info.h"
 #include "error_counters.h"
 #include "value.h"
 
@@ -94,6 +95,16 @@ class ModemModel {
   void set_location(const std::string& modem_path, LocationMap location);
   void forget_location(const std::string& modem_path);
 
+  // Modem.GetCellInfo's last answer; "unsupported" when ModemManager said
+  // the modem cannot tell (kept until the modem goes away).
+  void set_cells(const std::string& modem_path, CellReport cells);
+  void forget_cells(const std::string& modem_path);
+  void set_cell_info_unsupported(const std::string& modem_path);
+  const CellReport* cells(const std::string& modem_path) const;
+  bool cell_info_unsupported(const std::string& modem_path) const {
+    return cell_info_unsupported_.count(modem_path) > 0;
+  }
+
   // SIM and bearer paths the modems name in Sim, SimSlots and Bearers.
   std::set<std::string> referenced_linked_paths() const;
   // Forgets linked objects no modem names any more; returns how many.
@@ -116,6 +127,8 @@ class ModemModel {
   MirroredObjects modems_;
   MirroredObjects linked_;
   std::map<std::string, LocationMap> locations_;
+  std::map<std::string, CellReport> cells_;
+  std::set<std::string> cell_info_unsupported_;
   std::uint64_t generation_ = 1;
 };
 

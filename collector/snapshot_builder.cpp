@@ -329,6 +329,46 @@ void fill_events(const ModemEventCounts* counts, s::ModemEvents::Builder out) {
   out.setLastStateChangeUnixNanos(c.last_state_change_unix_nanos);
 }
 
+void fill_cells(const ModemModel& model, const std::string& path, s::Modem::Builder out) {
+  if (model.cell_info_unsupported(path)) {
+    out.setCellInfo(s::CellInfoStatus::UNSUPPORTED);
+    return;
+  }
+  const CellReport* report = model.cells(path);
+  if (report == nullptr) return;
+  out.setCellInfo(s::CellInfoStatus::READ);
+  out.setCellsDropped(report->dropped);
+  auto list = out.initCells(static_cast<unsigned>(report->cells.size()));
+  for (unsigned i = 0; i < report->cells.size(); ++i) {
+    const Cell& c = report->cells[i];
+    auto o = list[i];
+    o.setCellType(c.cell_type);
+    o.setServing(c.serving);
+    o.setRole(c.role);
+    o.setOperatorId(c.operator_id);
+    o.setLac(c.lac);
+    o.setTac(c.tac);
+    o.setCi(c.ci);
+    o.setPci(c.pci);
+    if (c.arfcn) {
+      o.setHasArfcn(true);
+      o.setArfcn(*c.arfcn);
+      if (c.cell_type == 5) o.setBand(lte_band_of_earfcn(*c.arfcn));  // MM_CELL_TYPE_LTE
+    }
+    if (c.bandwidth) {
+      o.setHasBandwidth(true);
+      o.setBandwidth(*c.bandwidth);
+    }
+    o.setRsrpDbm(c.rsrp);
+    o.setRsrqDb(c.rsrq);
+    o.setSinrDb(c.sinr);
+    o.setRscpDbm(c.rscp);
+    o.setEcioDb(c.ecio);
+    o.setRxLevelDbm(c.rx_level_dbm);
+    o.setTimingAdvance(c.timing_advance);
+  }
+}
+
 }  // namespace
 
 void set_collector_process(capnp::MessageBuilder& message, const ProcessSample& process) {
@@ -403,6 +443,7 @@ void build_snapshot(const ModemModel& model, const SnapshotContext& context,
   for (unsigned i = 0; i < order.size(); ++i) {
     const std::string& path = *order[i].second;
     fill_modem(model, path, model.modems().at(path), context.redaction, modems[i]);
+    fill_cells(model, path, modems[i]);
     if (context.events != nullptr && modems[i].getHasModemInterface()) {
       fill_events(context.events->find(*order[i].first), modems[i].initEvents());
     }

@@ -32,6 +32,11 @@ constexpr L kOperatorCode[] = {"device_id", "operator_code"};
 constexpr L kOperatorName[] = {"device_id", "operator_name"};
 constexpr L kSource[] = {"device_id", "source"};
 constexpr L kCell[] = {"device_id", "mcc", "mnc", "lac", "tac", "cell_id"};
+constexpr L kCellInfoLabels[] = {"device_id",   "cell_type", "serving", "role",
+                                 "operator_id", "lac",       "tac",     "ci",
+                                 "pci",         "arfcn",     "band",    "bandwidth"};
+constexpr L kCellSignal[] = {"device_id", "cell_type", "role", "pci", "arfcn"};
+constexpr L kRole[] = {"device_id", "role"};
 constexpr L kSimInfoLabels[] = {
     "device_id",           "slot",          "active",  "iccid", "imsi", "eid",
     "operator_identifier", "operator_name", "sim_type"};
@@ -235,6 +240,42 @@ constexpr MetricFamily kFamilies[] = {
    "Serving cell from GetLocation 3gpp-lac-ci: MCC, MNC, LAC, TAC and cell id as ModemManager "
    "gives them (hexadecimal strings); polled with GetLocation every --refresh-interval. Value "
    "is always 1; absent when not reported or redacted."},
+  {kModemCellInfoSupported, kSnap, "modemmanager_modem_cell_info_supported", kGauge, "", kDevice,
+   "1 when ModemManager answered Modem.GetCellInfo for the modem, 0 when it said the modem "
+   "cannot tell (its plugin does not support it: counted once in "
+   "modemmanager_scrape_errors_total with kind unsupported, then not asked again); absent "
+   "until known."},
+  {kCellInfo, kSnap, "modemmanager_cell_info", kInfo, "", kCellInfoLabels,
+   "A cell from Modem.GetCellInfo: the serving cells (every carrier of an aggregated or EN-DC "
+   "link) and the 4 strongest neighbours. cell_type as mmcli names it; role pcell, scell, "
+   "pscell or sscell from serving-cell-type (ModemManager 1.22 and later), serving for a "
+   "serving cell without one, neighbour otherwise; pci is the LTE/NR physical cell id (hex, "
+   "as ModemManager gives it), the UMTS PSC or the GSM BSIC; arfcn the EARFCN, NR-ARFCN, "
+   "UARFCN or ARFCN; band the E-UTRA band derived from the EARFCN (empty where not derived); "
+   "bandwidth as ModemManager gives it (1.22 and later). Polled with Modem.GetCellInfo every --cell-info-interval (default 60 s) and right after the modem registers, never per scrape. Value is always 1."},
+  {kCellRsrpDbm, kSnap, "modemmanager_cell_rsrp_dbm", kGauge, "dbm", kCellSignal,
+   "RSRP of an LTE or NR cell, in dBm. Labelled by the cell's identity, so a serving cell's "
+   "series survives a change of neighbours. Polled with Modem.GetCellInfo every --cell-info-interval (default 60 s) and right after the modem registers, never per scrape."},
+  {kCellRsrqDb, kSnap, "modemmanager_cell_rsrq_db", kGauge, "db", kCellSignal,
+   "RSRQ of an LTE or NR cell, in dB. Polled with Modem.GetCellInfo every --cell-info-interval (default 60 s) and right after the modem registers, never per scrape."},
+  {kCellSinrDb, kSnap, "modemmanager_cell_sinr_db", kGauge, "db", kCellSignal,
+   "SINR of an NR cell, in dB. Polled with Modem.GetCellInfo every --cell-info-interval (default 60 s) and right after the modem registers, never per scrape."},
+  {kCellRscpDbm, kSnap, "modemmanager_cell_rscp_dbm", kGauge, "dbm", kCellSignal,
+   "RSCP of a UMTS or TD-SCDMA cell, in dBm. Polled with Modem.GetCellInfo every --cell-info-interval (default 60 s) and right after the modem registers, never per scrape."},
+  {kCellEcioDb, kSnap, "modemmanager_cell_ecio_db", kGauge, "db", kCellSignal,
+   "Ec/Io of a UMTS cell, in dB. Polled with Modem.GetCellInfo every --cell-info-interval (default 60 s) and right after the modem registers, never per scrape."},
+  {kCellRxLevelDbm, kSnap, "modemmanager_cell_rx_level_dbm", kGauge, "dbm", kCellSignal,
+   "Received level of a GSM cell, in dBm: RXLEV n (3GPP TS 45.008) as -111 + n, so -111 means "
+   "below -110 and -48 above -49. Polled with Modem.GetCellInfo every --cell-info-interval (default 60 s) and right after the modem registers, never per scrape."},
+  {kCellTimingAdvance, kSnap, "modemmanager_cell_timing_advance", kGauge, "", kCellSignal,
+   "Timing advance of a serving cell, in the cell technology's steps. Polled with Modem.GetCellInfo every --cell-info-interval (default 60 s) and right after the modem registers, never per scrape."},
+  {kModemCarriers, kSnap, "modemmanager_modem_carriers", kGauge, "", kRole,
+   "Serving cells of the modem by role: pcell, scell (LTE carrier aggregation), pscell, sscell "
+   "(5G NR of an EN-DC link), and serving for those ModemManager gives no role (before 1.22). "
+   "Absent while the cells are not known."},
+  {kModemCellsDropped, kSnap, "modemmanager_modem_cells_dropped", kGauge, "", kDevice,
+   "Cells of the modem's last Modem.GetCellInfo answer left out of modemmanager_cell_*: "
+   "serving cells beyond 8 and neighbours beyond the 4 strongest."},
   {kSimInfo, kSnap, "modemmanager_sim_info", kInfo, "", kSimInfoLabels,
    "SIM card from the Sim interface: slot in the modem's SimSlots (no slot label when the "
    "modem has no slots), whether it is the active SIM, SimIdentifier (as iccid), Imsi, Eid, "

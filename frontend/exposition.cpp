@@ -172,6 +172,7 @@ class SnapshotRenderer {
     render_signal();
     render_messaging();
     render_location();
+    render_cell_families();
     render_sims();
     render_bearers();
   }
@@ -520,14 +521,19 @@ class SnapshotRenderer {
     }
   }
 
-  void render_events() {
+  // The modems with the Modem interface's properties, for the parts
+  // rendered outside this class.
+  std::vector<ModemRef> modem_refs() const {
     std::vector<ModemRef> refs;
     refs.reserve(modems_.size());
     for (const ModemView& m : modems_) {
       if (m.has_modem_interface) refs.push_back({m.modem, m.labels});
     }
-    render_modem_events(w_, refs);
+    return refs;
   }
+
+  void render_events() { render_modem_events(w_, modem_refs()); }
+  void render_cell_families() { render_cells(w_, modem_refs()); }
 
   void render_messaging() {
     begin_family(w_, kMessagingSupported);

@@ -25,4 +25,7 @@ void render_dbus_calls(ExpositionWriter& w, schema::Collection::Reader collectio
 // from each modem's `events`; nothing for a modem without them.
 void render_modem_events(ExpositionWriter& w, std::span<const ModemRef> modems);
 
+// modemmanager_modem_cell_info_supported ... modemmanager_modem_cells_dropped.
+void render_cells(ExpositionWriter& w, std::span<const ModemRef> modems);
+
 }  // namespace mmx

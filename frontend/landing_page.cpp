@@ -546,7 +546,75 @@ void append_sims(std::string& out, schema::Modem::Reader modem) {
   out.append("</dd>\n");
 }
 
-void append_modem(std::string& out, schema::Modem::Reader modem) {
+// The serving cells from GetCellInfo: role, technology, band or channel,
+// PCI and RSRP (or RSCP / RX level), one line each.
+void append_cells(std::string& out, schema::Modem::Reader modem) {
+  if (modem.getCellInfo() != schema::CellInfoStatus::READ) return;
+  begin_fact(out, "Cells");
+  bool any = false;
+  for (auto cell : modem.getCells()) {
+    if (!cell.getServing()) continue;
+    if (!any) out.append("<ul class=\"items\">");
+    any = true;
+    out.append("<li>");
+    constexpr std::string_view kRoles[] = {"serving", "PCell", "SCell", "PSCell", "SSCell"};
+    const std::uint32_t role = cell.getRole();
+    append_pill(out, kNeutral, kRoles[role <= 4 ? role : 0]);
+    append_html(out, mm::name(mm::Enum::kCellType, cell.getCellType()));
+    if (cell.getBand() != 0) {
+      out.append(" B");
+      append_number(out, cell.getBand());
+    }
+    if (cell.getHasArfcn()) {
+      out.append(" <span class=\"muted\">ch</span> ");
+      append_number(out, cell.getArfcn());
+    }
+    if (cell.getPci().size() > 0) {
+      out.append(" <span class=\"muted\">PCI</span> ");
+      append_html(out, text(cell.getPci()));
+    }
+    for (const auto& [name, value] :
+         {std::pair<std::string_view, double>{"RSRP", cell.getRsrpDbm()},
+          {"RSCP", cell.getRscpDbm()},
+          {"RX", cell.getRxLevelDbm()}}) {
+      if (std::isnan(value)) continue;
+      out.append(" <span class=\"muted\">");
+      out.append(name);
+      out.append("</span> ");
+      append_decimal(out, value, 0);
+      out.append(" dBm");
+      break;
+    }
+    out.append("</li>");
+  }
+  if (any) {
+    out.append("</ul>");
+  } else {
+    out.append("<span class=\"muted\">none</span>");
+  }
+  out.append("</dd>\n");
+}
+
+// State changes seen since the exporter started, and the last one's age.
+void append_state_changes(std::string& out, schema::Modem::Reader modem,
+                          std::int64_t now_unix_nanos) {
+  if (!modem.hasEvents()) return;
+  auto events = modem.getEvents();
+  std::uint64_t changes = 0;
+  for (auto c : events.getStateEntries()) changes += c.getCount();
+  begin_fact(out, "State changes");
+  append_number(out, changes);
+  out.append(" since start");
+  const std::int64_t last = events.getLastStateChangeUnixNanos();
+  if (last > 0 && now_unix_nanos >= last) {
+    out.append(" <span class=\"muted\">(last ");
+    append_duration(out, static_cast<double>(now_unix_nanos - last) / 1e9);
+    out.append(" ago)</span>");
+  }
+  out.append("</dd>\n");
+}
+
+void append_modem(std::string& out, schema::Modem::Reader modem, std::int64_t now_nanos) {
   const std::string_view id = text(modem.getDeviceId());
   const bool has_modem = modem.getHasModemInterface();
   out.append("<article class=\"modem\" data-device-id=\"");
@@ -634,12 +702,14 @@ void append_modem(std::string& out, schema::Modem::Reader modem) {
     out.append("</dd>\n");
   }
   append_signal_values(out, modem);
+  append_cells(out, modem);
+  append_state_changes(out, modem, now_nanos);
   append_bearers(out, modem);
   append_sims(out, modem);
   out.append("</dl>\n</article>\n");
 }
 
-void append_modems(std::string& out, schema::Snapshot::Reader snapshot) {
+void append_modems(std::string& out, schema::Snapshot::Reader snapshot, std::int64_t now_nanos) {
   out.append("<h2>Modems</h2>\n");
   if (snapshot.getFirstCollectionPending()) {
     out.append("<p class=\"empty\">Reading the modems from ModemManager.</p>\n");
@@ -664,7 +734,7 @@ void append_modems(std::string& out, schema::Snapshot::Reader snapshot) {
     return;
   }
   out.append("<div class=\"modems\">\n");
-  for (auto modem : modems) append_modem(out, modem);
+  for (auto modem : modems) append_modem(out, modem, now_nanos);
   out.append("</div>\n");
 }
 
@@ -776,7 +846,7 @@ std::string render_landing_page(std::optional<schema::Snapshot::Reader> snapshot
 
   append_health(out, snapshot, info);
   if (snapshot) {
-    append_modems(out, *snapshot);
+    append_modems(out, *snapshot, now_unix_nanos(info));
   } else {
     out.append(
         "<p class=\"alert\">Collector not connected: no modem data is served until it "

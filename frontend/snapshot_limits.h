@@ -57,6 +57,8 @@ inline constexpr ListLimit kListLimits[] = {
     {"ModemEvents", "stateEntries", 64, 65536},
     {"ModemEvents", "stateChangeReasons", 64, 65536},
     {"ModemEvents", "registrationEntries", 64, 65536},
+    // The collector keeps 8 serving and 4 neighbour cells per modem.
+    {"Modem", "cells", 16, 16384},
 };
 
 // Any text (or data) field.

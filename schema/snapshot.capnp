@@ -136,6 +136,44 @@ struct Modem {
   events @36 :ModemEvents;
   # What the collector saw change since it started, kept by deviceId across
   # ModemManager restarts. Unset from a collector that predates it.
+
+  cells @37 :List(Cell);
+  # Modem.GetCellInfo's last answer: serving cells, then the strongest
+  # neighbours; empty when not read (yet), unsupported, or never asked.
+  cellsDropped @38 :UInt32;
+  # Cells of that answer left out by the collector's caps.
+  cellInfo @39 :CellInfoStatus;
+}
+
+enum CellInfoStatus {
+  unknown @0;      # not read: never asked, not enabled, or a failed read
+  read @1;         # `cells` is ModemManager's last answer
+  unsupported @2;  # ModemManager said the modem cannot tell
+}
+
+struct Cell {
+  cellType @0 :UInt32;              # MMCellType
+  serving @1 :Bool;
+  role @2 :UInt32;                  # MMServingCellType (>= 1.22); 0 when not given
+  operatorId @3 :Text;
+  lac @4 :Text;
+  tac @5 :Text;
+  ci @6 :Text;
+  pci @7 :Text;
+  # LTE/NR physical-ci as given (hex), UMTS psc, GSM base-station-id.
+  arfcn @8 :UInt32;
+  hasArfcn @9 :Bool;
+  # EARFCN, NR-ARFCN, UARFCN or ARFCN by cell type.
+  band @10 :UInt32;                 # derived from the channel; 0: not derived
+  bandwidth @11 :UInt32;
+  hasBandwidth @12 :Bool;
+  rsrpDbm @13 :Float64 = nan;
+  rsrqDb @14 :Float64 = nan;
+  sinrDb @15 :Float64 = nan;
+  rscpDbm @16 :Float64 = nan;
+  ecioDb @17 :Float64 = nan;
+  rxLevelDbm @18 :Float64 = nan;
+  timingAdvance @19 :Float64 = nan;
 }
 
 struct ModemEvents {

@@ -43,7 +43,8 @@ needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool (package 
 
 REQUIRED_ALERTS = {"WeakSignal", "ModemDisconnected", "SimLocked", "ModemManagerDown", "ModemMissing",
                    "ExporterCollectorDown", "RegistrationLost", "Roaming", "LowSignalQuality",
-                   "BearerReconnecting"}
+                   "BearerReconnecting", "ModemFlapping", "CarrierAggregationLost", "RegistrationRejected",
+                   "SimSwapped", "OperatorChanged"}
 
 # Modems of fleet.json, by role.
 ROUTER_5G = "0a5c9e1d7b3f42e8a6d1c4b7e2f9a8d3c6b1e4f7"
@@ -197,7 +198,9 @@ def test_dashboard_structure():
                    "device_id:modemmanager_modem_state:code", "modemmanager_modem_3gpp_operator_name",
                    "modemmanager_modem_access_technology", "device_id:modemmanager_bearer_rx_bits:rate5m",
                    "modemmanager_bearer_connection_duration_seconds", "modemmanager_sim_info",
-                   "modemmanager_location_latitude_degrees", "modemmanager_exporter_collector_up"):
+                   "modemmanager_location_latitude_degrees", "modemmanager_exporter_collector_up",
+                   "modemmanager_cell_info", "modemmanager_modem_carriers", "modemmanager_cell_rsrp_dbm",
+                   "modemmanager_modem_state_transitions_total"):
         assert any(needle in e for e in exprs), f"dashboard shows no {needle}"
 
 

@@ -1,10 +1,11 @@
 """Many modems on a bus with the system bus's default limits: dbus-daemon
 refuses a connection's calls beyond 128 pending replies (LimitsExceeded),
 so the collector keeps its calls within a window and makes failed one-shot
-calls again with backoff. Every modem must have its extended signal rate
-and its location within one refresh interval, without a single refused
+calls again with backoff. Every modem must have its extended signal rate,
+its location and its cells within one refresh interval, without a single refused
 call, and the window must never be exceeded."""
 
+import json
 import subprocess
 import sys
 import time
@@ -21,18 +22,33 @@ UNSUPPORTED = "org.freedesktop.ModemManager1.Error.Core.Unsupported"
 LTE = "92397d9b1c56befea399d67c90e21ba6b53728f8"
 
 
+# An LTE carrier with one secondary, as GetCellInfo answers on every modem.
+CELLS = [
+    {"cell-type": "lte", "serving": True, "serving-cell-type": "pcell", "operator-id": "21401",
+     "tac": "2B0F", "ci": "1A2B3C4", "physical-ci": "1F4", "earfcn": 6300, "rsrp": -96.0},
+    {"cell-type": "lte", "serving": True, "serving-cell-type": "scell", "physical-ci": "8C",
+     "earfcn": 3100, "rsrp": -104.0},
+    {"cell-type": "lte", "serving": False, "physical-ci": "12", "earfcn": 6300, "rsrp": -101.0},
+]
+
+
 def scenario(tmp_path, n):
     path = tmp_path / f"{n}-modems.json"
-    path.write_text(subprocess.run(
+    spec = json.loads(subprocess.run(
         [sys.executable, str(harness.TESTS_DIR.parent / "bench" / "gen_scenario.py"), str(n)],
         check=True, capture_output=True, text=True).stdout)
+    for modem in spec["modems"]:
+        modem["cells"] = CELLS
+    path.write_text(json.dumps(spec))
     return path
 
 
 def complete(m, n):
-    """How many modems have a signal rate and a latitude, of n."""
+    """Whether all n modems have a signal rate, a latitude and their cells."""
     rates = [v for _, v in m.find("modemmanager_signal_refresh_rate_seconds") if v == 5]
-    return len(rates) == n and len(m.find("modemmanager_location_latitude_degrees")) == n
+    scells = [v for _, v in m.find("modemmanager_modem_carriers", role="scell") if v == 1]
+    return (len(rates) == n and len(m.find("modemmanager_location_latitude_degrees")) == n
+            and len(scells) == n)
 
 
 @pytest.mark.parametrize("n", [64, 256])
@@ -42,9 +58,9 @@ def test_every_modem_has_signal_and_location_within_one_refresh_interval(bus, tm
     started = time.monotonic()
     try:
         m = exp.wait_metrics(lambda m: complete(m, n), timeout=REFRESH_SECONDS,
-                             what=f"signal rate and location of all {n} modems")
+                             what=f"signal rate, location and cells of all {n} modems")
         took = time.monotonic() - started
-        print(f"{n} modems: signal rate and location of every one {took:.2f} s after start")
+        print(f"{n} modems: signal rate, location and cells of every one {took:.2f} s after start")
         window = m.value("modemmanager_exporter_dbus_call_window")
         high_water = m.value("modemmanager_exporter_dbus_calls_in_flight_max")
         print(f"call window {window:.0f}, most calls in flight {high_water:.0f}")
@@ -54,6 +70,8 @@ def test_every_modem_has_signal_and_location_within_one_refresh_interval(bus, tm
         assert m.value("modemmanager_exporter_dbus_call_retries_total") == 0
         setups = sim.client.calls("Setup", "org.freedesktop.ModemManager1.Modem.Signal")
         assert len({c.path for c in setups}) == n
+        cells = sim.client.calls("GetCellInfo", "org.freedesktop.ModemManager1.Modem")
+        assert len({c.path for c in cells}) == n
     finally:
         status, log = exp.stop()
         sim.stop()

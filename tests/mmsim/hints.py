@@ -110,3 +110,19 @@ HINTS = {
 
 # Friendlier scenario keys for a few properties whose D-Bus names hide what they are.
 ALIASES = {SIM: {'iccid': 'SimIdentifier'}}
+
+# Modem.GetCellInfo's aa{sv}: every key ModemManager documents (1.20), plus
+# serving-cell-type (MMServingCellType, not in 1.20's headers: pcell 1,
+# scell 2, pscell 3, sscell 4) and bandwidth of 1.22.
+CELL_INFO = {
+    'cell-type': V('u', 'MMCellType'), 'serving': V('b'), 'operator-id': V('s'),
+    'lac': V('s'), 'tac': V('s'), 'ci': V('s'), 'physical-ci': V('s'), 'base-station-id': V('s'),
+    'nid': V('s'), 'sid': V('s'), 'ref-pn': V('s'), 'pilot-strength': V('u'),
+    'timing-advance': V('u'), 'arfcn': V('u'), 'rx-level': V('u'), 'frequency-fdd-ul': V('u'),
+    'frequency-fdd-dl': V('u'), 'frequency-tdd': V('u'), 'uarfcn': V('u'), 'psc': V('u'),
+    'rscp': V('d'), 'ecio': V('d'), 'path-loss': V('u'), 'cell-parameter-id': V('u'),
+    'earfcn': V('u'), 'nrarfcn': V('u'), 'rsrp': V('d'), 'rsrq': V('d'), 'sinr': V('d'),
+    'serving-cell-type': V('u'),
+    'bandwidth': V('u'),
+}
+SERVING_CELL_TYPES = {'unknown': 0, 'pcell': 1, 'scell': 2, 'pscell': 3, 'sscell': 4}

@@ -7,10 +7,12 @@ import dbus
 
 import scenario
 from dbusvalue import to_dbus
-from hints import BEARER, LOCATION, MESSAGING, MODEM, MODEM_3GPP, SIGNAL, SIM, SIMPLE, SMS
+from hints import CELL_INFO, SERVING_CELL_TYPES, BEARER, LOCATION, MESSAGING, MODEM, MODEM_3GPP, SIGNAL, SIM, SIMPLE, SMS
 from mmenums import ENUMS
 
 NOT_FOUND = 'org.freedesktop.ModemManager1.Error.Core.NotFound'
+UNSUPPORTED = 'org.freedesktop.ModemManager1.Error.Core.Unsupported'
+WRONG_STATE = 'org.freedesktop.ModemManager1.Error.Core.WrongState'
 SIGNAL_TECHNOLOGIES = ('Cdma', 'Evdo', 'Gsm', 'Umts', 'Lte', 'Nr5g')
 _SOURCES = ENUMS['MMModemLocationSource']
 
@@ -152,7 +154,8 @@ class Modem:
     def _handlers(self, iface):
         return {
             MODEM: {'ListBearers': lambda: self.bearers, 'CreateBearer': self._create_bearer,
-                    'DeleteBearer': self._delete_bearer, 'Enable': self._enable},
+                    'DeleteBearer': self._delete_bearer, 'Enable': self._enable,
+                    'GetCellInfo': self._get_cell_info},
             SIGNAL: {'Setup': self._signal_setup, 'SetupThresholds': self._signal_thresholds},
             LOCATION: {'Setup': self._location_setup, 'GetLocation': self._get_location},
             MESSAGING: {'List': lambda: self.messages, 'Create': self._create_sms,
@@ -203,6 +206,25 @@ class Modem:
             if gpp is not None:
                 self.obj.update(MODEM_3GPP, {'RegistrationState': 'idle'})
             self.set_state('disabled', 'user-requested')
+
+    def _get_cell_info(self):
+        """The scenario's "cells": a list of GetCellInfo dictionaries (keys as
+        ModemManager documents them, "cell-type" and "serving-cell-type" by
+        nick), or "unsupported" for a modem whose plugin cannot tell, as the
+        generic AT plugin answers. None given: no cells. Like ModemManager,
+        only an enabled modem is asked."""
+        cells = self.spec.get('cells', [])
+        if cells == 'unsupported':
+            raise dbus.exceptions.DBusException('Cell info not supported', name=UNSUPPORTED)
+        if int(self.obj.props[MODEM]['State']) < ENUMS['MMModemState']['enabled']:
+            raise dbus.exceptions.DBusException('Modem not enabled', name=WRONG_STATE)
+        out = []
+        for cell in cells:
+            cell = dict(cell)
+            if isinstance(cell.get('serving-cell-type'), str):
+                cell['serving-cell-type'] = SERVING_CELL_TYPES[cell['serving-cell-type']]
+            out.append(to_dbus(cell, 'a{sv}', CELL_INFO))
+        return dbus.Array(out, signature='a{sv}')
 
     def _signal_setup(self, rate):
         changes = {'Rate': rate}

@@ -148,7 +148,7 @@ def validate(spec):
     device_id = spec.get('device_id')
     if not isinstance(device_id, str) or not device_id:
         raise ValueError(f'a modem needs a non-empty string device_id, not {device_id!r}')
-    known = {'device_id', 'interfaces', 'modem', 'sim', 'sim_slots', 'bearers'} | set(SECTIONS)
+    known = {'device_id', 'interfaces', 'modem', 'sim', 'sim_slots', 'bearers', 'cells'} | set(SECTIONS)
     unknown = set(spec) - known
     if unknown:
         raise ValueError(f'modem {device_id}: unknown keys {sorted(unknown)}')

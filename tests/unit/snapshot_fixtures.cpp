@@ -79,6 +79,39 @@ void fill_typical_modem(schema::Modem::Builder modem, std::size_t index) {
   registrations[0].setValue(MM_MODEM_3GPP_REGISTRATION_STATE_HOME);
   registrations[0].setCount(1);
   events.setBearerConnects(1);
+
+  // An LTE link with one secondary carrier, and one neighbour.
+  modem.setCellInfo(schema::CellInfoStatus::READ);
+  modem.setCellsDropped(0);
+  auto cells = modem.initCells(3);
+  cells[0].setCellType(MM_CELL_TYPE_LTE);
+  cells[0].setServing(true);
+  cells[0].setRole(1);  // pcell
+  cells[0].setOperatorId("21401");
+  cells[0].setTac("2B0F");
+  cells[0].setCi("1A2B3C4");
+  cells[0].setPci("1F4");
+  cells[0].setHasArfcn(true);
+  cells[0].setArfcn(6300);
+  cells[0].setBand(20);
+  cells[0].setHasBandwidth(true);
+  cells[0].setBandwidth(10000);
+  cells[0].setRsrpDbm(-96);
+  cells[0].setRsrqDb(-9);
+  cells[0].setTimingAdvance(3);
+  cells[1].setCellType(MM_CELL_TYPE_LTE);
+  cells[1].setServing(true);
+  cells[1].setRole(2);  // scell
+  cells[1].setPci("8C");
+  cells[1].setHasArfcn(true);
+  cells[1].setArfcn(3100);
+  cells[1].setBand(7);
+  cells[1].setRsrpDbm(-104);
+  cells[2].setCellType(MM_CELL_TYPE_LTE);
+  cells[2].setPci("12");
+  cells[2].setHasArfcn(true);
+  cells[2].setArfcn(6300);
+  cells[2].setRsrpDbm(-101);
   events.setLastStateChangeUnixNanos(kSnapshotUnixNanos - 3'600'000'000'000);
 
   auto three_gpp = modem.initThreeGpp();

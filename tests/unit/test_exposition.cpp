@@ -310,6 +310,12 @@ void fill_everything(mmx::schema::Modem::Builder modem) {
   set(signal.initUmts(), -73);
   set(signal.getLte(), -65);
   set(signal.initNr5g(), -74);
+  // A neighbour of each kind with the values the LTE cells lack.
+  auto cells = modem.getCells();
+  cells[2].setSinrDb(4.5);
+  cells[2].setRscpDbm(-90);
+  cells[2].setEcioDb(-6);
+  cells[2].setRxLevelDbm(-70);
   auto bearer = modem.getBearers()[0];
   bearer.setConnectionErrorName("org.freedesktop.ModemManager1.Error.MobileEquipment.Gprs");
   bearer.setConnectionErrorMessage("Service option not subscribed");
@@ -685,10 +691,10 @@ TEST_CASE("exposition: the metric family table keeps the formats' naming rules")
         f.name.starts_with("modemmanager_modem_") || f.name.starts_with("modemmanager_signal_") ||
         f.name.starts_with("modemmanager_bearer_") || f.name.starts_with("modemmanager_sim_") ||
         f.name.starts_with("modemmanager_location_") ||
-        f.name.starts_with("modemmanager_messaging_");
+        f.name.starts_with("modemmanager_messaging_") || f.name.starts_with("modemmanager_cell_");
     CHECK(per_modem == (!f.labels.empty() && f.labels.front() == "device_id"));
   }
-  CHECK(names.size() == 80);
+  CHECK(names.size() == 91);
 }
 
 TEST_CASE("exposition: pages of 64 modems stay well-formed") {

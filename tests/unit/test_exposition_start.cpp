@@ -89,3 +89,36 @@ TEST_CASE("exposition: state changes from 0 per state, unknown values summed as 
   CHECK(has(mmx::render_exposition(f.reader(), Format::kText),
             "modemmanager_modem_state_last_change_timestamp_seconds{" + id + "} 1700000000.5\n"));
 }
+
+TEST_CASE("exposition: cells by identity, carriers by role, unsupported without cells") {
+  SnapshotFixture f(1);
+  const std::string id = "device_id=\"" + mmx::test::device_id(0) + "\"";
+  std::string page = mmx::render_exposition(f.reader(), Format::kText);
+  CHECK(has(page, "modemmanager_cell_info{" + id +
+                      ",cell_type=\"lte\",serving=\"true\",role=\"pcell\",operator_id=\"21401\","
+                      "lac=\"\",tac=\"2B0F\",ci=\"1A2B3C4\",pci=\"1F4\",arfcn=\"6300\",band=\"20\","
+                      "bandwidth=\"10000\"} 1\n"));
+  CHECK(has(page, "modemmanager_cell_rsrp_dbm{" + id +
+                      ",cell_type=\"lte\",role=\"scell\",pci=\"8C\",arfcn=\"3100\"} -104\n"));
+  CHECK(has(page, "modemmanager_modem_carriers{" + id + ",role=\"scell\"} 1\n"));
+  CHECK(has(page, "modemmanager_modem_carriers{" + id + ",role=\"pscell\"} 0\n"));
+  // No role-less serving cell: no such series.
+  CHECK_FALSE(has(page, "role=\"serving\""));
+  CHECK(has(page, "modemmanager_modem_cell_info_supported{" + id + "} 1\n"));
+  // A neighbour alike to a cell already shown in identity is not a duplicate.
+  auto cells = f.modem(0).getCells();
+  cells[2].setServing(true);
+  cells[2].setRole(2);
+  cells[2].setPci("8C");
+  cells[2].setArfcn(3100);
+  page = mmx::render_exposition(f.reader(), Format::kText);
+  const std::string twice = "modemmanager_cell_rsrp_dbm{" + id +
+                            ",cell_type=\"lte\",role=\"scell\",pci=\"8C\",arfcn=\"3100\"}";
+  CHECK(page.find(twice) == page.rfind(twice));
+  f.modem(0).setCellInfo(mmx::schema::CellInfoStatus::UNSUPPORTED);
+  f.modem(0).initCells(0);
+  page = mmx::render_exposition(f.reader(), Format::kText);
+  CHECK(has(page, "modemmanager_modem_cell_info_supported{" + id + "} 0\n"));
+  CHECK_FALSE(has(page, "modemmanager_cell_info{"));
+  CHECK_FALSE(has(page, "modemmanager_modem_carriers{"));
+}

@@ -367,3 +367,18 @@ TEST_CASE("landing_page: one <style>, allowed by its hash and by nothing looser"
                  "'none'; style-src " +
                      std::string(hash) + "; base-uri 'none'; form-action 'none'\">"));
 }
+
+TEST_CASE("landing_page: a modem's serving cells and its state changes since start") {
+  mmx::test::SnapshotFixture f(1);
+  mmx::LandingInfo i = info();
+  i.now_unix_nanos = mmx::test::kSnapshotUnixNanos;
+  const std::string page = mmx::render_landing_page(f.reader(), i);
+  CHECK(contains(page, "<dt>Cells</dt>"));
+  CHECK(contains(page, "PCell</span>lte B20"));
+  CHECK(contains(page, "SCell</span>lte B7"));
+  CHECK(contains(page, "<span class=\"muted\">PCI</span> 1F4"));
+  CHECK(contains(page, "<span class=\"muted\">RSRP</span> -96 dBm"));
+  CHECK_FALSE(contains(page, "PCI</span> 12"));  // a neighbour: not listed
+  CHECK(contains(page, "<dt>State changes</dt><dd>1 since start"));
+  CHECK(contains(page, "(last 1 h 0 min ago)"));
+}

@@ -43,3 +43,36 @@ TEST_CASE("modem events: bounded in devices and in values per device") {
   CHECK(events.find("dev0") == nullptr);
   CHECK(events.find("dev" + std::to_string(ModemEvents::kMaxDevices + 9)) != nullptr);
 }
+
+#include "cell_info.h"
+
+TEST_CASE("cells: all serving cells first, then the strongest neighbours; the rest counted") {
+  std::vector<mmx::Cell> cells;
+  for (int i = 0; i < 7; ++i) {
+    mmx::Cell c;
+    c.serving = i == 3;
+    c.rsrp = -100.0 - i;
+    c.pci = std::to_string(i);
+    cells.push_back(c);
+  }
+  mmx::Cell gsm;
+  gsm.rx_level_dbm = -60;  // the strongest, in its own measure
+  gsm.pci = "gsm";
+  cells.push_back(gsm);
+  const mmx::CellReport report = mmx::select_cells(cells);
+  REQUIRE(report.cells.size() == 1 + mmx::kMaxNeighbourCells);
+  CHECK(report.cells[0].pci == "3");
+  CHECK(report.cells[1].pci == "gsm");
+  CHECK(report.cells[2].pci == "0");
+  CHECK(report.cells[4].pci == "2");
+  CHECK(report.dropped == 3);
+}
+
+TEST_CASE("cells: the E-UTRA band of a downlink EARFCN") {
+  CHECK(mmx::lte_band_of_earfcn(6300) == 20);
+  CHECK(mmx::lte_band_of_earfcn(1300) == 3);
+  CHECK(mmx::lte_band_of_earfcn(3100) == 7);
+  CHECK(mmx::lte_band_of_earfcn(66786) == 66);
+  CHECK(mmx::lte_band_of_earfcn(0) == 1);
+  CHECK(mmx::lte_band_of_earfcn(5000) == 0);  // between bands 11 and 12
+}
