@@ -495,3 +495,75 @@ def test_three_modems_at_once(realmm):
     assert not m.has('modemmanager_modem_3gpp_operator_code', device_id=ids[gsm.profile_id])
     assert not m.has('modemmanager_signal_refresh_rate_seconds', device_id=ids[gsm.profile_id])
     assert m.value('modemmanager_messaging_supported', device_id=ids[gsm.profile_id]) == 0
+
+
+def _state_changes(monitor_output):
+    """New states of the Modem.StateChanged signals dbus-monitor printed."""
+    states = []
+    lines = monitor_output.splitlines()
+    for i, line in enumerate(lines):
+        if 'member=StateChanged' in line:
+            # the signal's arguments: int32 old, int32 new, uint32 reason
+            args = [l.split()[1] for l in lines[i + 1:i + 4]]
+            states.append(int(args[1]))
+    return states
+
+
+MODEM_STATE_NAMES = {3: 'disabled', 4: 'disabling', 5: 'enabling', 6: 'enabled', 7: 'searching',
+                     8: 'registered', 9: 'disconnecting', 10: 'connecting', 11: 'connected'}
+
+
+def test_no_cells_from_an_at_modem_and_state_changes_of_a_disable_enable_cycle(realmm):
+    """The generic AT plugin cannot tell cells: no cell series, counted once
+    as unsupported. A disable/enable cycle with mmcli -d / -e is counted as
+    the daemon's StateChanged signals say, seen here with dbus-monitor."""
+    modem = realmm.add_modem(operator_code='26201', operator_name='Telekom.de', csq=(20, 99),
+                             lac='2B0F', tac='2B0F', ci='01A2B3C4')
+    exporter = realmm.start_exporter('--cell-info-interval=1s')
+    device_id = str(_dbus_get(realmm, modem, MM_MODEM, 'DeviceIdentifier'))
+    m = exporter.wait_metrics(
+        lambda m: m.has('modemmanager_modem_cell_info_supported', device_id=device_id),
+        timeout=10, what='cell info support known')
+    # The daemon's own answer, through mmcli: unsupported.
+    truth = subprocess.run(['mmcli', '-m', modem.index, '--get-cell-info'], env=realmm.bus.env(),
+                           capture_output=True, text=True, timeout=10)
+    assert truth.returncode != 0 and 'Unsupported' in truth.stderr, truth
+    time.sleep(2.5)  # polls of a supported modem would have come meanwhile
+    m = exporter.scrape()
+    assert m.value('modemmanager_modem_cell_info_supported', device_id=device_id) == 0
+    assert not m.has('modemmanager_cell_info', device_id=device_id)
+    assert not m.has('modemmanager_modem_carriers', device_id=device_id)
+    assert m.value('modemmanager_scrape_errors_total', kind='unsupported') == 1
+    before = {l['state']: v for l, v in
+              m.find('modemmanager_modem_state_transitions_total', device_id=device_id)}
+
+    monitor = subprocess.Popen(
+        ['dbus-monitor', '--system',
+         "type='signal',interface='org.freedesktop.ModemManager1.Modem',member='StateChanged'"],
+        env=realmm.bus.env(), stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)  # subscribed
+        realmm.mmcli('-m', modem.index, '-d')
+        harness.wait_until(lambda: int(_dbus_get(realmm, modem, MM_MODEM, 'State')) == 3, 15,
+                           what='disabled')
+        realmm.mmcli('-m', modem.index, '-e')
+        harness.wait_until(lambda: int(_dbus_get(realmm, modem, MM_MODEM, 'State')) >= 8, 20,
+                           what='registered again')
+        time.sleep(1)
+    finally:
+        monitor.terminate()
+        out, _ = monitor.communicate(timeout=5)
+    seen = _state_changes(out)
+    assert {3, 4, 5, 8} <= set(seen), seen  # disabling, disabled, enabling, registered
+    expected = dict(before)
+    for state in seen:
+        name = MODEM_STATE_NAMES[state]
+        expected[name] = expected.get(name, 0) + 1
+    m = exporter.wait_metrics(
+        lambda m: {l['state']: v for l, v in m.find('modemmanager_modem_state_transitions_total',
+                                                    device_id=device_id)} == expected,
+        timeout=5, what=f'the state changes dbus-monitor saw: {seen}')
+    assert m.value('modemmanager_modem_state_change_reasons_total', device_id=device_id,
+                   reason='user-requested') >= 4
+    # Still unsupported, still counted once.
+    assert m.value('modemmanager_scrape_errors_total', kind='unsupported') == 1
