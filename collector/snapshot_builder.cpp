@@ -423,7 +423,7 @@ void build_snapshot(const ModemModel& model, const SnapshotContext& context,
   build.setCompiler(b.compiler);
   build.setCapnp(b.capnp);
   build.setSdbusCpp(b.sdbus_cpp);
-  build.setOpenssl(b.openssl);
+  build.setHttplib(b.httplib);
 
   if (!model.manager_present()) {
     snapshot.initModems(0);

@@ -30,7 +30,7 @@ const BuildInfo& build_info() {
       MMX_STR(CAPNP_VERSION_MAJOR) "." MMX_STR(CAPNP_VERSION_MINOR) "." MMX_STR(
           CAPNP_VERSION_MICRO),
       MMX_SDBUS_CPP_VERSION,
-      MMX_OPENSSL_VERSION,
+      MMX_HTTPLIB_VERSION,
   };
   return info;
 }
@@ -39,7 +39,7 @@ std::string version_text(const std::string& program) {
   const BuildInfo& b = build_info();
   return program + ", version " + b.version + " (revision: " + b.revision + ")\n" +
          "  compiler:   " + b.compiler + "\n" + "  capnproto:  " + b.capnp + "\n" +
-         "  sdbus-c++:  " + b.sdbus_cpp + "\n" + "  openssl:    " + b.openssl + "\n";
+         "  sdbus-c++:  " + b.sdbus_cpp + "\n" + "  cpp-httplib: " + b.httplib + "\n";
 }
 
 }  // namespace mmx

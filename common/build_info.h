@@ -12,7 +12,7 @@ struct BuildInfo {
   std::string compiler;
   std::string capnp;
   std::string sdbus_cpp;
-  std::string openssl;  // the frontend's TLS
+  std::string httplib;  // the frontend's HTTP
 };
 
 const BuildInfo& build_info();

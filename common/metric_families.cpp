@@ -44,7 +44,7 @@ constexpr L kBearerInfoLabels[] = {"device_id", "bearer",      "interface",  "ap
                                    "ip_type",   "bearer_type", "multiplexed"};
 constexpr L kBearer[] = {"device_id", "bearer"};
 constexpr L kBearerError[] = {"device_id", "bearer", "error", "message"};
-constexpr L kBuild[] = {"version", "revision", "compiler", "capnp", "sdbus_cpp", "openssl"};
+constexpr L kBuild[] = {"version", "revision", "compiler", "capnp", "sdbus_cpp", "httplib"};
 constexpr L kProcess[] = {"process"};
 
 constexpr std::span<const L> kNone{};

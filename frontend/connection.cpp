@@ -1,7 +1,6 @@
 #include "connection.h"
 
 #include <openssl/err.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -16,12 +15,9 @@ namespace mmx {
 namespace {
 
 constexpr std::size_t kReadChunk = 4096;
-
-int milliseconds_until(Connection::Clock::time_point deadline) {
-  const auto left =
-      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Connection::Clock::now());
-  return static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(left.count(), 0, INT_MAX));
-}
+// Pieces of a response sent in one sendmsg: a head, a shared body and a
+// tail are three.
+constexpr std::size_t kGatherMax = 8;
 
 }  // namespace
 
@@ -32,7 +28,8 @@ Connection::Connection(UniqueFd fd, SSL_CTX* tls, PeerAddress remote, const Peer
     ssl_.reset(SSL_new(tls));
     if (ssl_ && SSL_set_fd(ssl_.get(), fd_.get()) == 1) {
       SSL_set_accept_state(ssl_.get());
-      // Retrying a write after WANT_WRITE may then pass the rest only.
+      // A write retried after WANT_WRITE may then pass the rest only, from
+      // wherever the queue holds it.
       SSL_set_mode(ssl_.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     } else {
       ssl_.reset();
@@ -45,13 +42,25 @@ Connection::~Connection() {
   // Plain connections never touch OpenSSL: a frontend without TLS never
   // initialises it, nor its per-thread state.
   if (!ssl_) return;
-  if (handshake_done_) {
-    // A close_notify if the socket takes it now; a peer that reads on
-    // sees a clean end rather than a truncation.
-    ERR_clear_error();
-    SSL_shutdown(ssl_.get());
-  }
+  end_sending();
   ERR_clear_error();
+}
+
+Connection::Io Connection::tls_result(int result) {
+  switch (SSL_get_error(ssl_.get(), result)) {
+    case SSL_ERROR_WANT_READ:
+      return Io::kWantRead;
+    case SSL_ERROR_WANT_WRITE:
+      return Io::kWantWrite;
+    case SSL_ERROR_ZERO_RETURN:
+      return Io::kEof;
+    case SSL_ERROR_SYSCALL:
+    case SSL_ERROR_SSL:
+      tls_failed_ = true;
+      return Io::kError;
+    default:
+      return Io::kError;
+  }
 }
 
 Connection::Io Connection::handshake() {
@@ -62,9 +71,8 @@ Connection::Io Connection::handshake() {
     handshake_done_ = true;
     return Io::kDone;
   }
-  const int error = SSL_get_error(ssl_.get(), result);
-  if (error == SSL_ERROR_WANT_READ) return Io::kWantRead;
-  if (error == SSL_ERROR_WANT_WRITE) return Io::kWantWrite;
+  const Io io = tls_result(result);
+  if (io == Io::kWantRead || io == Io::kWantWrite) return io;
   if (log_enabled(LogLevel::kDebug)) {
     char text[256] = "connection closed";
     if (const unsigned long code = ERR_peek_error(); code != 0) {
@@ -86,16 +94,7 @@ Connection::Io Connection::read_some() {
         buffer_.append(chunk, static_cast<std::size_t>(n));
         continue;
       }
-      switch (SSL_get_error(ssl_.get(), n)) {
-        case SSL_ERROR_WANT_READ:
-          return Io::kWantRead;
-        case SSL_ERROR_WANT_WRITE:
-          return Io::kWantWrite;
-        case SSL_ERROR_ZERO_RETURN:
-          return Io::kEof;
-        default:
-          return Io::kError;
-      }
+      return tls_result(n);
     }
     const ssize_t n = ::recv(fd_.get(), chunk, room, MSG_DONTWAIT);
     if (n > 0) {
@@ -155,96 +154,80 @@ void Connection::finish_request() {
   ++requests_served;
 }
 
-bool Connection::wait_for(short events, Clock::time_point until) const {
-  while (true) {
-    pollfd p{fd_.get(), events, 0};
-    const int ready = ::poll(&p, 1, milliseconds_until(until));
-    if (ready > 0) return (p.revents & (POLLERR | POLLNVAL)) == 0;
-    if (ready == 0) return false;
-    if (errno != EINTR) return false;
-  }
-}
-
-bool Connection::write_all(std::string_view data, Clock::time_point until) {
-  if (!fd_) return false;
-  while (!data.empty()) {
+Connection::Transfer Connection::flush() {
+  if (!fd_ || (ssl_ && (!handshake_done_ || tls_failed_))) return Transfer::kFailed;
+  while (!outgoing_.empty()) {
     if (ssl_) {
+      const std::string_view piece = outgoing_.front();
       ERR_clear_error();
-      const int n = SSL_write(ssl_.get(), data.data(),
-                              static_cast<int>(std::min<std::size_t>(data.size(), INT_MAX)));
+      const int n = SSL_write(ssl_.get(), piece.data(),
+                              static_cast<int>(std::min<std::size_t>(piece.size(), INT_MAX)));
       if (n > 0) {
-        data.remove_prefix(static_cast<std::size_t>(n));
+        outgoing_.consume(static_cast<std::size_t>(n));
+        last_activity = Clock::now();
         continue;
       }
-      const int error = SSL_get_error(ssl_.get(), n);
-      if (error == SSL_ERROR_WANT_WRITE && wait_for(POLLOUT, until)) continue;
-      if (error == SSL_ERROR_WANT_READ && wait_for(POLLIN, until)) continue;
-      return false;
+      switch (tls_result(n)) {
+        case Io::kWantWrite:
+          return Transfer::kWantWrite;
+        case Io::kWantRead:
+          return Transfer::kWantRead;
+        default:
+          return Transfer::kFailed;
+      }
     }
-    const ssize_t n = ::send(fd_.get(), data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n > 0) {
-      data.remove_prefix(static_cast<std::size_t>(n));
+    std::array<iovec, kGatherMax> vectors{};
+    msghdr message{};
+    message.msg_iov = vectors.data();
+    message.msg_iovlen = outgoing_.gather(vectors.data(), vectors.size());
+    const ssize_t n = ::sendmsg(fd_.get(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n >= 0) {
+      outgoing_.consume(static_cast<std::size_t>(n));
+      last_activity = Clock::now();
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_for(POLLOUT, until)) continue;
-    return false;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Transfer::kWantWrite;
+    return Transfer::kFailed;
   }
-  last_activity = Clock::now();
-  return true;
+  return Transfer::kDone;
 }
 
-bool Connection::write_all(std::initializer_list<std::string_view> pieces,
-                           Clock::time_point until) {
-  if (!fd_) return false;
-  if (ssl_) {
-    for (std::string_view piece : pieces) {
-      if (!write_all(piece, until)) return false;
-    }
-    return true;
-  }
-  std::array<iovec, 4> vectors{};
-  std::size_t count = 0;
-  for (std::string_view piece : pieces) {
-    if (piece.empty()) continue;
-    if (count == vectors.size()) return false;  // more pieces than any caller sends
-    vectors[count++] = {const_cast<char*>(piece.data()), piece.size()};
-  }
-  std::size_t first = 0;
-  while (first < count) {
-    msghdr message{};
-    message.msg_iov = vectors.data() + first;
-    message.msg_iovlen = count - first;
-    const ssize_t n = ::sendmsg(fd_.get(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_for(POLLOUT, until)) continue;
-      return false;
-    }
-    auto sent = static_cast<std::size_t>(n);
-    while (first < count && sent >= vectors[first].iov_len) {
-      sent -= vectors[first].iov_len;
-      ++first;
-    }
-    if (first < count) {
-      vectors[first].iov_base = static_cast<char*>(vectors[first].iov_base) + sent;
-      vectors[first].iov_len -= sent;
-    }
-  }
-  last_activity = Clock::now();
-  return true;
-}
-
-void Connection::write_without_waiting(std::string_view data) {
+void Connection::end_sending() {
   if (!fd_) return;
   if (ssl_) {
-    if (!handshake_done_) return;
+    // A close_notify, if the socket takes it now: a peer that reads on
+    // sees a clean end rather than a truncation. Never after a fatal
+    // error, nor before a handshake.
+    if (handshake_done_ && !tls_failed_ && !close_notify_sent_) {
+      ERR_clear_error();
+      SSL_shutdown(ssl_.get());
+      close_notify_sent_ = true;
+    }
     ERR_clear_error();
-    SSL_write(ssl_.get(), data.data(),
-              static_cast<int>(std::min<std::size_t>(data.size(), INT_MAX)));
-    return;
   }
-  (void)::send(fd_.get(), data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  ::shutdown(fd_.get(), SHUT_WR);
+}
+
+Connection::Transfer Connection::drain_input() {
+  if (!fd_) return Transfer::kFailed;
+  // Raw bytes, TLS records included: nothing after the answer is read as
+  // a request.
+  // A few chunks a wake-up, so a client that floods cannot keep a thread.
+  char chunk[kReadChunk];
+  for (int reads = 0; reads < 16;) {
+    const ssize_t n = ::recv(fd_.get(), chunk, sizeof chunk, MSG_DONTWAIT);
+    if (n > 0) {
+      ++reads;
+      last_activity = Clock::now();
+      continue;
+    }
+    if (n == 0) return Transfer::kDone;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Transfer::kWantRead;
+    return Transfer::kFailed;
+  }
+  return Transfer::kWantRead;
 }
 
 }  // namespace mmx

@@ -1,20 +1,21 @@
 #pragma once
 // One accepted HTTP connection, plain or TLS, on a non-blocking socket.
 //
-// The connection gate (connection_gate.h) drives it without blocking until a
-// whole request head has arrived: the TLS handshake, then reads into a
-// bounded buffer. A worker then answers the request, writing with a
-// deadline, and hands the connection back for the next request.
+// The connection gate (connection_gate.h) drives it and nothing here ever
+// waits: the TLS handshake, reads into a bounded buffer until a whole
+// request head has arrived, then the response, which the gate's responder
+// queued on outgoing(), sent as far as the socket takes it each time it is
+// writable.
 
 #include <openssl/ssl.h>
 
 #include <chrono>
 #include <cstddef>
-#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "outgoing_bytes.h"
 #include "request_head.h"
 #include "unique_fd.h"
 
@@ -47,7 +48,7 @@ class Connection {
 
   enum class Progress {
     kWantRead,   // wait for the socket to be readable, then call again
-    kWantWrite,  // the TLS handshake wants to write: wait for writability
+    kWantWrite,  // TLS wants to write: wait for writability
     kHead,       // a whole request head is in head(); see head_scan()
     kRejected,   // the head broke a rule; head_scan() says which
     kClosed,     // the peer closed, or the connection failed
@@ -55,45 +56,67 @@ class Connection {
   // Handshakes, then reads what has arrived, without blocking.
   Progress advance();
   const HeadScan& head_scan() const { return scan_; }
-  // The request head advance() found, and the request after it.
-  std::string_view head() const { return std::string_view(buffer_).substr(0, scan_.length); }
+  // The request head advance() found, from its request line to its empty
+  // line.
+  std::string_view head() const {
+    return std::string_view(buffer_).substr(scan_.begin, scan_.length - scan_.begin);
+  }
+  // What has been received of the current request so far.
+  std::string_view received() const { return std::string_view(buffer_).substr(scan_.begin); }
   // Drops the head just answered; what follows it is the next request's.
   void finish_request();
   // A pipelined request is already (partly) buffered.
   // Bytes TLS has decrypted but the buffer has no room for yet count too:
-  // poll() would never report them.
+  // epoll would never report them.
   bool has_buffered_bytes() const {
     return !buffer_.empty() || (ssl_ && SSL_has_pending(ssl_.get()) == 1);
   }
 
-  // Writes all of `data` by `deadline`, waiting for the socket as needed.
-  bool write_all(std::string_view data, Clock::time_point deadline);
-  // The same for pieces sent back to back: over plain TCP a head and a
-  // small body leave in one segment, and a cached body is never copied.
-  bool write_all(std::initializer_list<std::string_view> pieces, Clock::time_point deadline);
-  // One attempt that never waits, for the gate's own short answers.
-  void write_without_waiting(std::string_view data);
+  // The response being sent.
+  OutgoingBytes& outgoing() { return outgoing_; }
+  enum class Transfer {
+    kDone,       // all of it (flush) / the peer's end (drain_input)
+    kWantRead,   // wait for readability, then call again
+    kWantWrite,  // wait for writability, then call again
+    kFailed,     // the connection is of no further use
+  };
+  // Sends what outgoing() holds, as far as the socket takes it now.
+  Transfer flush();
+  // The response was the last: says so to the peer (TLS close_notify, then
+  // the TCP FIN), still reading.
+  void end_sending();
+  // Reads and drops what the peer still sends after end_sending(), so that
+  // closing does not reset a connection whose answer the peer has yet to
+  // read (RFC 9112 9.6, "lingering close"). last_activity says when the
+  // last byte came.
+  Transfer drain_input();
 
-  // When the current phase must end (head, idle keep-alive).
+  // When the current phase must end (head, idle keep-alive, write, linger).
   Clock::time_point deadline;
+  Clock::time_point linger_end;  // the gate's, while draining
   Clock::time_point last_activity;
   std::size_t requests_served = 0;
-  bool counted_as_limited = false;  // the gate's, while admitted
+  bool counted_as_limited = false;  // the gate's, while a scrape is admitted
 
  private:
   enum class Io { kDone, kWantRead, kWantWrite, kEof, kError };
   Io handshake();
   Io read_some();
-  bool wait_for(short events, Clock::time_point deadline) const;
+  // SSL_get_error()'s verdict on a failed call, remembering fatal errors:
+  // after one, no SSL_shutdown may be tried (OpenSSL's rule).
+  Io tls_result(int result);
 
   UniqueFd fd_;
   UniqueSsl ssl_;
   bool handshake_done_ = false;
+  bool tls_failed_ = false;
+  bool close_notify_sent_ = false;
   PeerAddress remote_;
   PeerAddress local_;
   std::string buffer_;
   HeadScanner scanner_;
   HeadScan scan_;
+  OutgoingBytes outgoing_;
 };
 
 }  // namespace mmx

@@ -96,10 +96,9 @@ bool is_connection_error(int error) {
 
 }  // namespace
 
-ConnectionGate::ConnectionGate(GateLimits limits, Answer answer, HeaderList common_headers)
+ConnectionGate::ConnectionGate(GateLimits limits, Responder& responder)
     : limits_(limits),
-      answer_(std::move(answer)),
-      common_headers_(std::move(common_headers)),
+      responder_(responder),
       epoll_fd_(checked(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1")),
       wake_fd_(checked(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd")),
       timer_fd_(checked(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC),
@@ -146,7 +145,12 @@ bool ConnectionGate::stop(std::chrono::milliseconds grace) {
   const auto now = Clock::now();
   const auto deadline = now + grace;
   std::unique_lock lock(mutex_);
-  if (!stopping_.exchange(true)) {
+  if (!stopping_.load()) {
+    // A response being sent is cut a little before the grace ends, so that
+    // its closing is seen within it.
+    stop_grace_end_ = now + grace - grace / 4;
+    stop_drain_end_ = now + std::min<std::chrono::milliseconds>(grace / 2, kStopDrain);
+    stopping_.store(true);
     for (const Listener& listener : listeners_) {
       ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, listener.fd, nullptr);
     }
@@ -154,15 +158,16 @@ bool ConnectionGate::stop(std::chrono::milliseconds grace) {
     // a request under way, or are new and about to send one (a replacement
     // frontend on the same socket takes over only what is not accepted
     // yet): they get a short while to send it, and are answered with
-    // "Connection: close", as are the requests being answered.
-    const auto drain_until = now + std::min<std::chrono::milliseconds>(grace / 2, kStopDrain);
+    // "Connection: close", as are the requests being answered. A response
+    // being sent has the whole grace.
     for (std::uint32_t i = 0; i < slots_.size(); ++i) {
       Slot& slot = slots_[i];
       if (!slot.connection || slot.busy) continue;
-      if (slot.idle && !slot.connection->has_buffered_bytes()) {
+      if (slot.phase == Phase::kIdle && !slot.connection->has_buffered_bytes()) {
         close_locked(i);
       } else {
-        slot.connection->deadline = std::min(slot.connection->deadline, drain_until);
+        const auto until = slot.phase == Phase::kSending ? stop_grace_end_ : stop_drain_end_;
+        slot.connection->deadline = std::min(slot.connection->deadline, until);
         schedule_locked(slot.connection->deadline);
       }
     }
@@ -240,7 +245,10 @@ void ConnectionGate::accept_from(std::size_t index) {
     open_.fetch_add(1);
     std::lock_guard lock(mutex_);
     if (open_.load() > limits_.max_connections && !evict_quietest_locked()) {
-      refuse(*connection, 503, "503 too many connections\n");
+      // One attempt, without waiting; a TLS listener's has no handshake yet
+      // and is just closed.
+      responder_.refuse(*connection, 503, "503 too many connections\n");
+      (void)connection->flush();
       connection.reset();
       open_.fetch_sub(1);
       continue;
@@ -258,7 +266,8 @@ void ConnectionGate::accept_from(std::size_t index) {
     connection->deadline = Clock::now() + (stopping ? kStopDrain : limits_.head_timeout);
     slots_[slot].connection = std::move(connection);
     slots_[slot].busy = false;
-    slots_[slot].idle = false;
+    slots_[slot].phase = Phase::kReading;
+    slots_[slot].keep_after_sending = false;
     // Most clients send the request with the connection: epoll reports
     // it at once, to whichever thread waits.
     if (!epoll_control(epoll_fd_.get(), EPOLL_CTL_ADD, slots_[slot].connection->fd(),
@@ -276,7 +285,8 @@ void ConnectionGate::accept_from(std::size_t index) {
 void ConnectionGate::serve(std::uint64_t token) {
   const auto index = static_cast<std::uint32_t>(token & 0xffffffffu);
   Connection* taken = nullptr;
-  bool idle = false;
+  Phase phase = Phase::kReading;
+  bool keep = false;
   {
     std::lock_guard lock(mutex_);
     if (index >= slots_.size()) return;
@@ -286,66 +296,119 @@ void ConnectionGate::serve(std::uint64_t token) {
     slot.busy = true;
     ++busy_;
     taken = slot.connection.get();
-    idle = slot.idle;
+    phase = slot.phase;
+    keep = slot.keep_after_sending;
   }
-  Connection& connection = *taken;
-  std::uint32_t events = 0;  // what to wait for next; 0: close
+  const std::uint32_t events = progress(*taken, phase, keep);
+  std::lock_guard lock(mutex_);
+  slots_[index].phase = phase;
+  slots_[index].keep_after_sending = keep;
+  release_locked(index, events);
+}
+
+std::uint32_t ConnectionGate::progress(Connection& connection, Phase& phase, bool& keep) {
   while (true) {
-    const bool had_bytes = connection.has_buffered_bytes();
-    const Connection::Progress progress = connection.advance();
-    if (progress == Connection::Progress::kWantRead) {
-      if (idle && !had_bytes && connection.has_buffered_bytes()) {
-        // The next request has begun: it gets the head's time, not the
-        // rest of the idle time.
-        idle = false;
-        connection.deadline = std::min(connection.deadline, Clock::now() + limits_.head_timeout);
-      }
-      events = EPOLLIN;
-    } else if (progress == Connection::Progress::kWantWrite) {
-      events = EPOLLOUT;
-    } else if (progress == Connection::Progress::kRejected) {
-      const HeadScan scan = connection.head_scan();
-      refuse(connection, scan.status,
-             std::to_string(scan.status) + " " + std::string(scan.reason) + "\n");
-    } else if (progress == Connection::Progress::kHead) {
-      if (answer_request(connection)) {
-        connection.finish_request();
-        // A pipelined request may be buffered already, with nothing more
-        // to come from the socket: it is answered now, within the head's
-        // time.
-        const bool pipelined = connection.has_buffered_bytes();
+    switch (phase) {
+      case Phase::kSending:
+        switch (connection.flush()) {
+          case Connection::Transfer::kWantWrite:
+            return EPOLLOUT;
+          case Connection::Transfer::kWantRead:  // TLS, mid renegotiation
+            return EPOLLIN;
+          case Connection::Transfer::kFailed:
+            return 0;
+          case Connection::Transfer::kDone:
+            break;
+        }
+        end_limited(connection);
+        if (!keep) {
+          connection.end_sending();
+          connection.linger_end = Clock::now() + limits_.linger_timeout;
+          if (stopping_.load()) {
+            connection.linger_end = std::min(connection.linger_end, stop_drain_end_);
+          }
+          connection.last_activity = Clock::now();
+          phase = Phase::kLingering;
+          continue;
+        }
+        {
+          // A pipelined request may be buffered already, with nothing more
+          // to come from the socket: it is answered now, within the head's
+          // time.
+          const bool pipelined = connection.has_buffered_bytes();
+          connection.deadline =
+              Clock::now() + (pipelined ? limits_.head_timeout : limits_.idle_timeout);
+          phase = pipelined ? Phase::kReading : Phase::kIdle;
+          if (pipelined && !stopping_.load()) continue;
+        }
+        return EPOLLIN;
+
+      case Phase::kLingering:
+        if (connection.drain_input() != Connection::Transfer::kWantRead) return 0;
         connection.deadline =
-            Clock::now() + (pipelined ? limits_.head_timeout : limits_.idle_timeout);
-        idle = !pipelined;
-        if (pipelined && !stopping_.load()) continue;
-        events = EPOLLIN;
+            std::min(connection.linger_end, connection.last_activity + limits_.linger_quiet);
+        return EPOLLIN;
+
+      case Phase::kReading:
+      case Phase::kIdle: {
+        const bool had_bytes = connection.has_buffered_bytes();
+        switch (connection.advance()) {
+          case Connection::Progress::kWantRead:
+            if (phase == Phase::kIdle && !had_bytes && connection.has_buffered_bytes()) {
+              // The next request has begun: it gets the head's time, not
+              // the rest of the idle time.
+              phase = Phase::kReading;
+              connection.deadline =
+                  std::min(connection.deadline, Clock::now() + limits_.head_timeout);
+            }
+            return EPOLLIN;
+          case Connection::Progress::kWantWrite:
+            return EPOLLOUT;
+          case Connection::Progress::kClosed:
+            return 0;
+          case Connection::Progress::kRejected: {
+            const HeadScan& scan = connection.head_scan();
+            responder_.refuse(connection, scan.status,
+                              std::to_string(scan.status) + " " + std::string(scan.reason) + "\n");
+            log_debug("Refused a request", {{"remote", connection.remote().ip},
+                                            {"status", std::to_string(scan.status)}});
+            keep = false;
+            break;
+          }
+          case Connection::Progress::kHead:
+            keep = answer_request(connection);
+            break;
+        }
+        phase = Phase::kSending;
+        connection.deadline = Clock::now() + limits_.write_timeout;
+        if (stopping_.load()) connection.deadline = std::min(connection.deadline, stop_grace_end_);
+        continue;
       }
     }
-    break;
   }
-  std::lock_guard lock(mutex_);
-  slots_[index].idle = idle;
-  release_locked(index, events);
 }
 
 bool ConnectionGate::answer_request(Connection& connection) {
   const bool limited = limits_.max_requests > 0 && is_limited(connection);
-  if (limited && limited_answering_.fetch_add(1) >= limits_.max_requests) {
-    limited_answering_.fetch_sub(1);
-    refuse(connection, 503,
-           "Limit of concurrent requests reached (" + std::to_string(limits_.max_requests) +
-               "), try again later.\n");
+  if (limited && limited_in_progress_.fetch_add(1) >= limits_.max_requests) {
+    limited_in_progress_.fetch_sub(1);
+    responder_.refuse(connection, 503,
+                      "Limit of concurrent requests reached (" +
+                          std::to_string(limits_.max_requests) + "), try again later.\n");
     return false;
   }
+  connection.counted_as_limited = limited;
   const bool close =
       stopping_.load() || connection.requests_served + 1 >= limits_.keep_alive_max_requests;
   bool keep = false;
   try {
-    keep = answer_(connection, close, Clock::now() + limits_.write_timeout) && !close;
+    keep = responder_.answer(connection, close) && !close;
   } catch (const std::exception& e) {
+    // Whatever was queued is a response cut short: none is sent.
+    connection.outgoing().clear();
     log_error("Answering a request failed", {{"err", e.what()}});
   }
-  if (limited) limited_answering_.fetch_sub(1);
+  connection.finish_request();
   return keep;
 }
 
@@ -354,17 +417,19 @@ bool ConnectionGate::is_limited(const Connection& connection) const {
   std::string_view target = connection.head();
   target.remove_prefix(std::min(target.size(), target.find(' ') + 1));
   target = target.substr(0, target.find(' '));
+  // Absolute-form: what follows the authority.
+  if (const std::size_t scheme = target.find("://"); scheme != std::string_view::npos) {
+    const std::size_t path = target.find('/', scheme + 3);
+    target = path == std::string_view::npos ? std::string_view("/") : target.substr(path);
+  }
   target = target.substr(0, target.find('?'));
   return target == limits_.limited_path;
 }
 
-void ConnectionGate::refuse(Connection& connection, int status, std::string_view body) const {
-  HttpResponse response;
-  response.set_text(status, std::string(body), "text/plain; charset=utf-8");
-  connection.write_without_waiting(response_head(response, common_headers_, std::nullopt) +
-                                   response.body);
-  log_debug("Refused a request",
-            {{"remote", connection.remote().ip}, {"status", std::to_string(status)}});
+void ConnectionGate::end_limited(Connection& connection) {
+  if (!connection.counted_as_limited) return;
+  connection.counted_as_limited = false;
+  limited_in_progress_.fetch_sub(1);
 }
 
 void ConnectionGate::expire() {
@@ -401,7 +466,7 @@ void ConnectionGate::expire() {
 void ConnectionGate::release_locked(std::uint32_t index, std::uint32_t events) {
   Slot& slot = slots_[index];
   // Stopping, a connection is kept only while its request is under way.
-  if (events != 0 && !(stopping_.load() && slot.idle) &&
+  if (events != 0 && !(stopping_.load() && slot.phase == Phase::kIdle) &&
       epoll_control(epoll_fd_.get(), EPOLL_CTL_MOD, slot.connection->fd(), events | EPOLLONESHOT,
                     slot_token(index, slot.generation))) {
     slot.busy = false;
@@ -415,11 +480,12 @@ void ConnectionGate::release_locked(std::uint32_t index, std::uint32_t events) {
 
 void ConnectionGate::close_locked(std::uint32_t index) {
   Slot& slot = slots_[index];
+  end_limited(*slot.connection);
   // A busy slot was taken out by its event and is still registered:
   // closing the descriptor ends the registration as well.
   slot.connection.reset();
   slot.busy = false;
-  slot.idle = false;
+  slot.phase = Phase::kReading;
   ++slot.generation;
   free_slots_.push_back(index);
   open_.fetch_sub(1);

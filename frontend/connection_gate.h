@@ -1,26 +1,30 @@
 #pragma once
-// Accepts HTTP connections and holds them, without a thread each, until a
-// whole request head has arrived; only then does a thread answer it.
+// Accepts HTTP connections and moves each of them along without a thread of
+// its own: until a whole request head has arrived, while its response is
+// being sent, and while it closes.
 //
 // A thread per connection that blocks on it for as long as the client
-// likes (cpp-httplib 0.11's way) lets a slowloris tie up the pool with a few
-// idle connections, and queues the rest without bound. Here every listener
-// and every connection waits in one epoll set, each armed for one event at
-// a time (EPOLLONESHOT), and a fixed pool of threads takes turns at it
-// (leader/followers): the thread that an event wakes moves that connection
-// on without blocking (TLS handshake, reading and screening the head within
-// request_head.h's limits) and, once a head is complete, answers it itself
-// and re-arms the connection. A connection without a complete request
-// costs a descriptor and a small buffer, never a thread; a request costs
-// one wake-up, with no hand-over between threads.
+// likes (cpp-httplib 0.11's way) lets a slowloris, or a scraper that stops
+// reading, tie up the pool, and queues the rest without bound. Here every
+// listener and every connection waits in one epoll set, each armed for one
+// event at a time (EPOLLONESHOT), and a fixed pool of threads takes turns at
+// it (leader/followers): the thread that an event wakes moves that
+// connection on without blocking -- TLS handshake, reading and screening
+// the head within request_head.h's limits, having the responder queue the
+// answer, sending as much of it as the socket takes -- and re-arms it for
+// what it waits for next. A connection costs a descriptor, a small buffer
+// and the bytes of its response not yet sent (the cached body by reference),
+// never a thread; a request costs one wake-up, with no hand-over between
+// threads, unless its answer does not fit in the socket at once.
 //
 // Bounds: at most max_connections are open; at that limit a new one closes
-// the one that has been quiet longest among those not being answered. At
-// most max_requests scrapes are answered at once; beyond that a scrape gets
-// 503 at once. A head must be complete within head_timeout of the
-// connection's start or of the first byte after an idle spell, an idle
-// connection is closed after idle_timeout, and a response must be written
-// within write_timeout.
+// the one that has been quiet longest among those not being served. At
+// most max_requests scrapes are in progress (answered or still being sent,
+// as node_exporter counts them); beyond that a scrape gets 503 at once. A
+// head must be complete within head_timeout of the connection's start or of
+// the first byte after an idle spell, an idle connection is closed after
+// idle_timeout, a response must be sent within write_timeout, and a
+// connection that was told "close" is drained for at most linger_timeout.
 
 #include <openssl/ssl.h>
 
@@ -33,11 +37,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "connection.h"
-#include "http_message.h"
 #include "unique_fd.h"
 
 namespace mmx {
@@ -53,21 +57,32 @@ struct GateLimits {
   std::chrono::milliseconds head_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds write_timeout{10'000};
+  // A connection told "close" is drained until the peer closes, it has
+  // been quiet for linger_quiet, or linger_timeout has passed.
+  std::chrono::milliseconds linger_timeout{2'000};
+  std::chrono::milliseconds linger_quiet{500};
   std::size_t keep_alive_max_requests = 100;
+};
+
+// What the gate asks of the HTTP layer. Both queue on connection.outgoing()
+// without blocking; the gate sends it.
+class Responder {
+ public:
+  virtual ~Responder() = default;
+  // The answer to connection.head(), saying "Connection: close" when
+  // `close_connection`. Whether the connection may carry another request.
+  virtual bool answer(Connection& connection, bool close_connection) = 0;
+  // The gate's own refusal (400, 431, 503...) of what connection.received()
+  // holds, with `body` (plain text), saying "Connection: close".
+  virtual void refuse(Connection& connection, int status, std::string_view body) = 0;
 };
 
 class ConnectionGate {
  public:
-  // Answers the request whose head is connection.head(), writing by
-  // `write_deadline`; says "Connection: close" when `close_connection`.
-  // Returns whether the connection may carry another request.
-  using Answer = std::function<bool(Connection& connection, bool close_connection,
-                                    Connection::Clock::time_point write_deadline)>;
   using Failure = std::function<void(const std::string& address)>;
 
-  // `common_headers`: what the gate's own answers (400, 431, 503...) carry,
-  // the same security headers as every other response.
-  ConnectionGate(GateLimits limits, Answer answer, HeaderList common_headers);
+  // `responder` must outlive the gate.
+  ConnectionGate(GateLimits limits, Responder& responder);
   ~ConnectionGate();
   ConnectionGate(const ConnectionGate&) = delete;
   ConnectionGate& operator=(const ConnectionGate&) = delete;
@@ -83,8 +98,9 @@ class ConnectionGate {
 
   // Stops accepting, closes the connections idle between requests, lets
   // the requests under way finish (with "Connection: close"; one not yet
-  // complete gets at most half the grace, 500 ms, to arrive) and waits for
-  // the threads, for at most `grace`. False leaves threads behind: the
+  // complete gets at most half the grace, 500 ms, to arrive, a response
+  // being sent the whole grace) and waits for the threads, for at most
+  // `grace`. False leaves threads behind: the
   // caller should exit the process rather than destroy the gate.
   bool stop(std::chrono::milliseconds grace);
 
@@ -103,11 +119,18 @@ class ConnectionGate {
   // true one thread owns it and nobody else touches it. An event names
   // the slot and its generation, so a stale event for a connection closed
   // in the meantime (by a timeout, an eviction, stop()) is recognised.
+  enum class Phase : std::uint8_t {
+    kReading,    // a request head (or the TLS handshake) under way
+    kIdle,       // between requests, no byte of the next one yet
+    kSending,    // a response queued on the connection
+    kLingering,  // told "close"; what the peer still sends is dropped
+  };
   struct Slot {
     std::unique_ptr<Connection> connection;
     std::uint32_t generation = 0;
     bool busy = false;
-    bool idle = false;  // between requests, no byte of the next one yet
+    Phase phase = Phase::kReading;
+    bool keep_after_sending = false;  // kSending: the connection stays open
   };
 
   void run();
@@ -116,12 +139,16 @@ class ConnectionGate {
   bool arm_listener(std::size_t index, int operation);
   void accept_from(std::size_t listener);
   void serve(std::uint64_t token);
-  // Answers the complete head; whether the connection may carry another.
+  // Moves a connection of the caller's on as far as it goes without
+  // waiting; what to wait for next (0: close it).
+  std::uint32_t progress(Connection& connection, Phase& phase, bool& keep);
+  // Queues the answer to the complete head; whether the connection may
+  // carry another.
   bool answer_request(Connection& connection);
   bool is_limited(const Connection& connection) const;
-  // The gate's own answer (400, 431, 503...), written without waiting; the
-  // caller closes the connection.
-  void refuse(Connection& connection, int status, std::string_view body) const;
+  // A scrape admitted under max_requests is over: sent, or its connection
+  // gone.
+  void end_limited(Connection& connection);
   // Closes the connections past their deadline; re-arms the listeners
   // after a pause for want of descriptors.
   void expire();
@@ -135,8 +162,7 @@ class ConnectionGate {
   void schedule_locked(Connection::Clock::time_point when);
 
   const GateLimits limits_;
-  const Answer answer_;
-  const HeaderList common_headers_;
+  Responder& responder_;
   std::vector<Listener> listeners_;
   UniqueFd epoll_fd_;
   UniqueFd wake_fd_;   // written once, by stop(): every thread returns
@@ -145,11 +171,15 @@ class ConnectionGate {
   std::vector<std::thread> threads_;
 
   std::atomic<bool> stopping_{false};
+  // Set before stopping_: when a stopping gate cuts the responses being
+  // sent, and the requests not yet complete.
+  Connection::Clock::time_point stop_grace_end_{};
+  Connection::Clock::time_point stop_drain_end_{};
   std::atomic<std::size_t> open_{0};
-  std::atomic<unsigned> limited_answering_{0};
+  std::atomic<unsigned> limited_in_progress_{0};
 
   std::mutex mutex_;
-  std::condition_variable drained_;  // stopping: a connection closed, or an answer ended
+  std::condition_variable drained_;  // stopping: a connection closed, or a thread let one go
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_slots_;
   std::size_t busy_ = 0;

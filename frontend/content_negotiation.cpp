@@ -10,18 +10,6 @@
 namespace mmx {
 namespace {
 
-// Calls `visit(element)` for each comma-separated element.
-template <typename Visit>
-void for_each_element(std::string_view list, Visit visit) {
-  while (!list.empty()) {
-    const auto comma = list.find(',');
-    std::string_view element = trim_blanks(list.substr(0, comma));
-    if (!element.empty()) visit(element);
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
-}
-
 // RFC 9110's qvalue: "0" ["." 0*3DIGIT] or "1" ["." 0*3"0"], in thousandths.
 std::optional<int> parse_qvalue(std::string_view text) {
   if (text.empty() || text.size() > 5 || (text[0] != '0' && text[0] != '1')) return std::nullopt;
@@ -106,7 +94,7 @@ struct Quality {
 Quality quality(std::string_view accept, const Offer& offer) {
   int best_specificity = -1;
   Quality result;
-  for_each_element(accept, [&](std::string_view text) {
+  for_each_list_element(accept, [&](std::string_view text) {
     const Element range = parse_element(text);
     if (!range.valid) return;
     const int s = specificity(range, offer);
@@ -136,7 +124,7 @@ Format negotiate_format(std::string_view accept) {
 bool accepts_gzip(std::string_view accept_encoding) {
   std::optional<int> gzip;
   std::optional<int> any;
-  for_each_element(accept_encoding, [&](std::string_view text) {
+  for_each_list_element(accept_encoding, [&](std::string_view text) {
     const Element coding = parse_element(text);
     if (!coding.valid) return;
     if (equals_ignoring_case(coding.value, "gzip") ||

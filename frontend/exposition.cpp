@@ -748,7 +748,7 @@ void append_exporter_status(std::string& out, const ExporterStatus& status,
   w.label("compiler", status.build.compiler);
   w.label("capnp", status.build.capnp);
   w.label("sdbus_cpp", status.build.sdbus_cpp);
-  w.label("openssl", status.build.openssl);
+  w.label("httplib", status.build.httplib);
   w.value(1);
 
   begin_family(w, kExporterCollectorUp);

@@ -1,10 +1,12 @@
 #include "http_server.h"
 
 #include <fcntl.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <optional>
 #include <string_view>
@@ -15,8 +17,8 @@
 #include "exposition.h"
 #include "exposition_writer.h"
 #include "gzip_splice.h"
-#include "http_message.h"
 #include "http_text.h"
+#include "httplib_stream.h"
 #include "landing_page.h"
 #include "log.h"
 #include "request_head.h"
@@ -36,6 +38,53 @@ std::int64_t wall_clock_nanos() {
       .count();
 }
 
+// A response body: a part shared by many responses (kept alive by `owner`)
+// and a part of this response's own. Written by a content provider, so
+// httplib never compresses it (it compresses set_content() bodies when the
+// client accepts gzip) and the stream queues both parts by reference.
+struct Body {
+  std::shared_ptr<const void> owner;
+  std::string_view shared;
+  std::string own;
+
+  std::size_t size() const { return shared.size() + own.size(); }
+};
+
+void set_body(httplib::Response& res, std::shared_ptr<Body> body, const std::string& type) {
+  const std::size_t size = body->size();
+  if (size == 0) {
+    // A provider of length 0 would be read until it says it is done;
+    // an empty body is "Content-Length: 0".
+    res.set_content("", type);
+    return;
+  }
+  res.set_content_provider(
+      size, type,
+      [body = std::move(body)](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+        QueueingStream::share(body->owner, body->shared);
+        QueueingStream::share(body, body->own);
+        // Bytes [offset, offset + length) of shared, then own.
+        const std::size_t end = std::min(offset + length, body->size());
+        if (offset < body->shared.size()) {
+          const std::size_t n = std::min(end, body->shared.size()) - offset;
+          if (!sink.write(body->shared.data() + offset, n)) return false;
+          offset += n;
+        }
+        if (offset < end) {
+          const std::size_t at = offset - body->shared.size();
+          return sink.write(body->own.data() + at, end - offset);
+        }
+        return true;
+      });
+}
+
+void set_text(httplib::Response& res, int status, std::string text, const std::string& type) {
+  res.status = status;
+  auto body = std::make_shared<Body>();
+  body->own = std::move(text);
+  set_body(res, std::move(body), type);
+}
+
 std::string error_body(int status) {
   switch (status) {
     case 400:
@@ -46,10 +95,6 @@ std::string error_body(int status) {
       return "404 page not found\n";
     case 405:
       return "405 method not allowed\n";
-    case 413:
-      return "413 request body too large\n";
-    case 414:
-      return "414 request URI too long\n";
     case 503:
       return "503 service unavailable\n";
     default:
@@ -57,8 +102,14 @@ std::string error_body(int status) {
   }
 }
 
-void set_error(HttpResponse& res, int status) {
-  res.set_text(status, error_body(status), kPlainText);
+void set_error(httplib::Response& res, int status) {
+  set_text(res, status, error_body(status), kPlainText);
+}
+
+// A header's first value, without a copy; "" when absent.
+std::string_view header_value(const httplib::Request& req, const char* name) {
+  const auto it = req.headers.find(name);
+  return it == req.headers.end() ? std::string_view() : std::string_view(it->second);
 }
 
 bool is_tcp(int fd) {
@@ -70,14 +121,16 @@ bool is_tcp(int fd) {
 
 // What every response carries: the security headers, then the operator's
 // (a header named in both takes the operator's value).
-HeaderList response_headers(const HttpOptions& options) {
-  HeaderList headers = {
+httplib::Headers response_headers(const HttpOptions& options) {
+  std::vector<std::pair<std::string, std::string>> headers = {
       {"X-Content-Type-Options", "nosniff"},
       {"X-Frame-Options", "DENY"},
       {"Referrer-Policy", "no-referrer"},
       // The landing page is one document with one inline style block and
       // no script; nothing else may load or run.
       {"Content-Security-Policy", std::string(landing_page_content_security_policy())},
+      // Whole bodies only: Range never reaches httplib (library_head()).
+      {"Accept-Ranges", "none"},
   };
   // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
   for (const auto& header : options.headers) {
@@ -90,17 +143,16 @@ HeaderList response_headers(const HttpOptions& options) {
       headers.push_back(header);
     }
   }
-  return headers;
+  return httplib::Headers(headers.begin(), headers.end());
 }
 
 }  // namespace
 
 class HttpServer::Handlers {
  public:
-  Handlers(SnapshotCache& cache, HttpOptions options, HeaderList common_headers)
+  Handlers(SnapshotCache& cache, HttpOptions options)
       : cache_(cache),
         options_(std::move(options)),
-        common_headers_(std::move(common_headers)),
         metrics_path_(options_.route_prefix + options_.telemetry_path),
         health_path_(options_.route_prefix + kHealthPath),
         routes_{{metrics_path_, &Handlers::metrics},
@@ -113,64 +165,12 @@ class HttpServer::Handlers {
     }
   }
 
-  // Answers the request whose head is connection.head(), writing by
-  // `deadline`. Whether the connection may carry another request.
-  bool answer(Connection& connection, bool close_connection,
-              Connection::Clock::time_point deadline) {
-    HttpResponse res;
-    // A head that passed the gate's screening always parses.
-    const std::optional<HttpRequest> req = parse_request(connection.head());
-    const bool keep = !close_connection && req && req->keep_alive();
-    if (req) {
-      try {
-        handle(*req, res);
-      } catch (const std::exception& e) {
-        log_error("Request failed", {{"path", req->path}, {"err", e.what()}});
-        res = HttpResponse{};
-        res.set_text(500, "500 internal server error\n", kPlainText);
-      }
-      if (options_.log_requests) {
-        log_debug("HTTP request", {{"method", std::string(req->method)},
-                                   {"path", req->path},
-                                   {"status", std::to_string(res.status)},
-                                   {"remote", connection.remote().ip}});
-      }
-    } else {
-      set_error(res, 400);
+  // Every request httplib parses, the gate's refusals included.
+  void handle(const httplib::Request& req, httplib::Response& res) {
+    if (const QueueingStream::Refusal* refusal = QueueingStream::refusal()) {
+      set_text(res, refusal->status, std::string(refusal->body), kPlainText);
+      return;
     }
-    const std::string head =
-        response_head(res, common_headers_,
-                      keep ? std::optional<KeepAlive>({kIdleTimeout.count(), kKeepAliveMaxRequests})
-                           : std::nullopt);
-    const bool written = req && req->method == "HEAD"
-                             ? connection.write_all(head, deadline)
-                             : connection.write_all({head, res.shared, res.body}, deadline);
-    return written && keep;
-  }
-
-  const HttpOptions& options() const { return options_; }
-
- private:
-  // Every path needs the credentials when basic auth is configured, as
-  // with exporter-toolkit. Runs on a worker: a check may take a bcrypt.
-  bool authorized(const HttpRequest& req, HttpResponse& res) {
-    if (options_.basic_auth == nullptr) return true;
-    switch (options_.basic_auth->check(req.header("Authorization"))) {
-      case AuthResult::kOk:
-        return true;
-      case AuthResult::kUnauthorized:
-        res.headers.emplace_back("WWW-Authenticate", std::string(BasicAuth::kChallenge));
-        set_error(res, 401);
-        return false;
-      case AuthResult::kBusy:
-        res.headers.emplace_back("Retry-After", "1");
-        set_error(res, 503);
-        return false;
-    }
-    return false;
-  }
-
-  void handle(const HttpRequest& req, HttpResponse& res) {
     if (!authorized(req, res)) return;
     if (req.method == "GET" || req.method == "HEAD") {
       dispatch(req, res);
@@ -179,36 +179,62 @@ class HttpServer::Handlers {
     }
   }
 
-  using Handler = void (Handlers::*)(const HttpRequest&, HttpResponse&);
+  const HttpOptions& options() const { return options_; }
+
+ private:
+  // Every path needs the credentials when basic auth is configured, as
+  // with exporter-toolkit. Runs on a gate thread: a check may take a
+  // bcrypt (BasicAuth bounds how many at once).
+  bool authorized(const httplib::Request& req, httplib::Response& res) {
+    if (options_.basic_auth == nullptr) return true;
+    switch (options_.basic_auth->check(header_value(req, "Authorization"))) {
+      case AuthResult::kOk:
+        return true;
+      case AuthResult::kUnauthorized:
+        res.set_header("WWW-Authenticate", std::string(BasicAuth::kChallenge));
+        set_error(res, 401);
+        return false;
+      case AuthResult::kBusy:
+        res.set_header("Retry-After", "1");
+        set_error(res, 503);
+        return false;
+    }
+    return false;
+  }
+
+  using Handler = void (Handlers::*)(const httplib::Request&, httplib::Response&);
   struct Route {
     std::string path;
     Handler handler;
   };
 
-  void dispatch(const HttpRequest& req, HttpResponse& res) {
+  const Route* route(const httplib::Request& req) const {
     for (const Route& route : routes_) {
-      if (req.path == route.path) {
-        (this->*route.handler)(req, res);
-        return;
-      }
+      if (req.path == route.path) return &route;
     }
-    set_error(res, 404);
+    return nullptr;
   }
 
-  void method_not_allowed(const HttpRequest& req, HttpResponse& res) {
-    for (const Route& route : routes_) {
-      if (req.path == route.path) {
-        res.headers.emplace_back("Allow", kAllowedMethods);
-        set_error(res, 405);
-        return;
-      }
+  void dispatch(const httplib::Request& req, httplib::Response& res) {
+    if (const Route* found = route(req)) {
+      (this->*found->handler)(req, res);
+    } else {
+      set_error(res, 404);
     }
-    set_error(res, 404);
   }
 
-  void metrics(const HttpRequest& req, HttpResponse& res) {
-    const Format format = negotiate_format(req.header("Accept"));
-    const bool gzip = accepts_gzip(req.header("Accept-Encoding"));
+  void method_not_allowed(const httplib::Request& req, httplib::Response& res) {
+    if (route(req) != nullptr) {
+      res.set_header("Allow", kAllowedMethods);
+      set_error(res, 405);
+    } else {
+      set_error(res, 404);
+    }
+  }
+
+  void metrics(const httplib::Request& req, httplib::Response& res) {
+    const Format format = negotiate_format(header_value(req, "Accept"));
+    const bool gzip = accepts_gzip(header_value(req, "Accept-Encoding"));
     const CollectorView view = cache_.view();
     const bool up = view.up(std::chrono::steady_clock::now());
 
@@ -232,36 +258,37 @@ class HttpServer::Handlers {
     tail += exposition_terminator(format);
 
     const CachedExposition* cached = up ? &view.rendered->exposition(format) : nullptr;
-    res.content_type = std::string(content_type(format));
-    res.headers.emplace_back("Vary", "Accept-Encoding");
+    res.set_header("Vary", "Accept-Encoding");
+    auto body = std::make_shared<Body>();
     // The cached part is sent from the cache, which `owner` keeps alive.
-    res.owner = cached != nullptr ? view.rendered : nullptr;
+    body->owner = cached != nullptr ? view.rendered : nullptr;
     if (gzip) {
       static const GzipPrefix kNothing;
       const GzipPrefix& prefix = cached != nullptr ? cached->gzip() : kNothing;
-      res.shared = prefix.head();
+      body->shared = prefix.head();
       // Per thread, so without locks, and per format, whose tails differ:
       // each holds the deflated text of the last tail between its values.
       thread_local std::array<GzipTailCache, 2> tail_caches;
-      res.body = prefix.end(tail, per_scrape, tail_caches[format == Format::kText ? 0 : 1]);
-      res.headers.emplace_back("Content-Encoding", "gzip");
+      body->own = prefix.end(tail, per_scrape, tail_caches[format == Format::kText ? 0 : 1]);
+      res.set_header("Content-Encoding", "gzip");
     } else {
-      res.shared =
+      body->shared =
           cached != nullptr ? std::string_view(cached->plain(*view.frame)) : std::string_view();
-      res.body = std::move(tail);
+      body->own = std::move(tail);
     }
+    set_body(res, std::move(body), std::string(content_type(format)));
   }
 
-  void health(const HttpRequest&, HttpResponse& res) {
+  void health(const httplib::Request&, httplib::Response& res) {
     const std::string problem = cache_.view().problem(std::chrono::steady_clock::now());
     if (problem.empty()) {
-      res.set_text(200, "OK\n", kPlainText);
+      set_text(res, 200, "OK\n", kPlainText);
     } else {
-      res.set_text(503, problem + "\n", kPlainText);
+      set_text(res, 503, problem + "\n", kPlainText);
     }
   }
 
-  void landing(const HttpRequest& req, HttpResponse& res) {
+  void landing(const httplib::Request& req, httplib::Response& res) {
     const CollectorView view = cache_.view();
     const BuildInfo& build = build_info();
     LandingInfo info;
@@ -281,7 +308,7 @@ class HttpServer::Handlers {
       problem = view.problem(now);
       info.collector_problem = problem;
     }
-    res.set_text(200, render_landing_page(snapshot, info), "text/html; charset=utf-8");
+    set_text(res, 200, render_landing_page(snapshot, info), "text/html; charset=utf-8");
   }
 
   ProcessSample sample_process() {
@@ -292,12 +319,94 @@ class HttpServer::Handlers {
 
   SnapshotCache& cache_;
   const HttpOptions options_;
-  const HeaderList common_headers_;
   const std::string metrics_path_;
   const std::string health_path_;
   std::vector<Route> routes_;
   ProcessStatsReader process_stats_;  // opened now, read after the sandbox is up
   std::mutex process_stats_mutex_;
+};
+
+// httplib's request processing without its sockets: the gate hands it
+// connections whose request head is complete and screened, and sends what
+// it writes.
+class HttpServer::Processor final : public httplib::Server, public Responder {
+ public:
+  Processor(HttpServer::Handlers& handlers, const httplib::Headers& headers, bool log_requests) {
+    // httplib stops writing a content provider's body once svr_sock_ is
+    // INVALID_SOCKET (its "shutting down"); this server never listens, so
+    // the socket is set to a value that only says "not stopping".
+    svr_sock_ = kNotStopping;
+    // Every method is dispatched here, so httplib's std::regex route
+    // matching never runs and no method reaches its body reading.
+    set_pre_routing_handler([&handlers](const httplib::Request& req, httplib::Response& res) {
+      handlers.handle(req, res);
+      return httplib::Server::HandlerResponse::Handled;
+    });
+    // httplib's own errors (a head it cannot parse: 400) get a text body,
+    // like ours.
+    const HandlerWithResponse text_errors = [](const httplib::Request&, httplib::Response& res) {
+      if (res.content_length_ > 0 || !res.body.empty()) {
+        return httplib::Server::HandlerResponse::Unhandled;
+      }
+      set_error(res, res.status);
+      return httplib::Server::HandlerResponse::Handled;
+    };
+    set_error_handler(text_errors);
+    // Without this httplib puts what() into a response header.
+    set_exception_handler(
+        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr error) {
+          std::string what = "unknown exception";
+          try {
+            std::rethrow_exception(std::move(error));
+          } catch (const std::exception& e) {
+            what = e.what();
+          } catch (...) {
+          }
+          log_error("Request failed", {{"path", req.path}, {"err", what}});
+          res = httplib::Response();
+          set_text(res, 500, "500 internal server error\n", kPlainText);
+        });
+    set_default_headers(headers);
+    // Only for the Keep-Alive header httplib writes: the gate enforces both.
+    set_keep_alive_timeout(kIdleTimeout.count());
+    set_keep_alive_max_count(kKeepAliveMaxRequests);
+    if (log_requests) {
+      set_logger([](const httplib::Request& req, const httplib::Response& res) {
+        if (QueueingStream::refusal() != nullptr) return;  // the gate logs its own
+        log_debug("HTTP request", {{"method", req.method},
+                                   {"path", req.path},
+                                   {"status", std::to_string(res.status)},
+                                   {"remote", req.remote_addr}});
+      });
+    }
+  }
+
+  bool answer(Connection& connection, bool close_connection) override {
+    const std::optional<std::string> rewritten = library_head(connection.head());
+    QueueingStream stream(connection, rewritten ? *rewritten : connection.head());
+    return process(stream, close_connection);
+  }
+
+  void refuse(Connection& connection, int status, std::string_view body) override {
+    // httplib writes the refusal too: it parses a stand-in head of the
+    // refused request's method (a refusal of HEAD has no body), and the
+    // handler, seeing the refusal, answers it.
+    const bool head = request_method(connection.received()) == "HEAD";
+    const QueueingStream::Refusal refusal{status, body};
+    QueueingStream stream(connection, head ? kHeadStandIn : kGetStandIn, &refusal);
+    (void)process(stream, true);
+  }
+
+ private:
+  static constexpr socket_t kNotStopping = INT_MAX;
+  static constexpr std::string_view kGetStandIn = "GET / HTTP/1.1\r\nHost: refused\r\n\r\n";
+  static constexpr std::string_view kHeadStandIn = "HEAD / HTTP/1.1\r\nHost: refused\r\n\r\n";
+
+  bool process(QueueingStream& stream, bool close_connection) {
+    bool connection_closed = false;
+    const bool ok = process_request(stream, close_connection, connection_closed, nullptr);
+    return ok && !connection_closed;
+  }
 };
 
 HttpServer::HttpServer(SnapshotCache& cache, HttpOptions options) {
@@ -309,32 +418,32 @@ HttpServer::HttpServer(SnapshotCache& cache, HttpOptions options) {
   limits.head_timeout = kHeadTimeout;
   limits.write_timeout = kWriteTimeout;
   limits.idle_timeout = kIdleTimeout;
+  limits.linger_timeout = kLingerTimeout;
+  limits.linger_quiet = kLingerQuiet;
   limits.keep_alive_max_requests = kKeepAliveMaxRequests;
-  // One list for both: the handlers' responses and the gate's own refusals.
-  const HeaderList headers = response_headers(options);
-  handlers_ = std::make_unique<Handlers>(cache, std::move(options), headers);
-  gate_ = std::make_unique<ConnectionGate>(
-      limits,
-      [handlers = handlers_.get()](Connection& connection, bool close_connection,
-                                   Connection::Clock::time_point write_deadline) {
-        return handlers->answer(connection, close_connection, write_deadline);
-      },
-      headers);
+  // One list for all: the handlers' responses and the gate's refusals.
+  const httplib::Headers headers = response_headers(options);
+  const bool log_requests = options.log_requests;
+  handlers_ = std::make_unique<Handlers>(cache, std::move(options));
+  processor_ = std::make_unique<Processor>(*handlers_, headers, log_requests);
+  gate_ = std::make_unique<ConnectionGate>(limits, *processor_);
 }
 
 HttpServer::~HttpServer() {
   if (gate_->stop(std::chrono::seconds(2))) return;
-  // Workers are left answering: keep what they use alive, as the process
+  // Threads are left answering: keep what they use alive, as the process
   // is about to end anyway.
   (void)gate_.release();
+  (void)processor_.release();
   (void)handlers_.release();
 }
 
 void HttpServer::add_listener(UniqueFd fd) {
   const bool tcp = is_tcp(fd.get());
   if (tcp) {
-    // Accepted connections inherit it: headers and body are written
-    // separately, and Nagle would hold the body back for a delayed ACK.
+    // Accepted connections inherit it: a head and a body may leave in
+    // separate writes, and Nagle would hold the body back for a delayed
+    // ACK.
     const int one = 1;
     ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }

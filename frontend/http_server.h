@@ -1,6 +1,7 @@
 #pragma once
-// The frontend's HTTP side: a ConnectionGate over every listening socket and
-// one set of handlers over the SnapshotCache.
+// The frontend's HTTP side: a ConnectionGate over every listening socket,
+// and cpp-httplib processing every request the gate lets through, with one
+// set of handlers over the SnapshotCache.
 //
 //   <telemetry path>  GET, HEAD  exposition: the cached snapshot part, the
 //                                exporter status of this scrape, the
@@ -8,11 +9,17 @@
 //   /health           GET, HEAD  200 "OK" while the collector is up, else 503
 //                                and the reason
 //   /                 GET, HEAD  the landing page
-//   anything else                404; other methods on these paths 405
+//   anything else                404; other known methods on these paths
+//                                405 with Allow, unknown methods 501
 //
-// Connections are accepted and their request heads read and screened by the
-// gate (connection_gate.h, request_head.h); the handlers see only heads that
-// passed, parsed by http_message.h, on the gate's fixed pool of threads.
+// The gate (connection_gate.h) owns the sockets: it accepts, handshakes,
+// reads and screens each request head (request_head.h) and sends the
+// responses without ever blocking a thread. httplib (an httplib::Server
+// that never listens) parses each screened head, routes it through one
+// pre-routing handler (no regex routes), decides keep-alive and writes
+// every response head, the gate's refusals included; bodies come from
+// content providers that reference the cache, so httplib never compresses
+// one itself and a body is never copied per request.
 //
 // Start-up opens every descriptor the server needs (listening sockets,
 // /proc/self for process_*); serving a request opens nothing, so the
@@ -36,7 +43,8 @@ namespace mmx {
 
 struct HttpOptions {
   std::string telemetry_path = "/metrics";
-  // Scrapes answered at once; more get 503. 0: bounded only by the threads.
+  // Scrapes in progress at once (answered or still being sent, as
+  // node_exporter counts them); more get 503. 0: no limit.
   unsigned max_requests = 40;
   bool log_requests = false;  // one debug line per request
   // TLS on every TCP listener when set (unix sockets stay plain: they serve
@@ -65,6 +73,12 @@ class HttpServer {
   static constexpr std::chrono::seconds kHeadTimeout{10};
   static constexpr std::chrono::seconds kWriteTimeout{10};
   static constexpr std::chrono::seconds kIdleTimeout{90};
+  // A connection told "close" is drained (a lingering close, as Apache's
+  // 2 s) until its client closes or has been quiet for kLingerQuiet, for at
+  // most kLingerTimeout, so that the client reads the answer rather than a
+  // reset.
+  static constexpr std::chrono::seconds kLingerTimeout{2};
+  static constexpr std::chrono::milliseconds kLingerQuiet{500};
   static constexpr std::size_t kKeepAliveMaxRequests = 1000;
 
   HttpServer(SnapshotCache& cache, HttpOptions options);
@@ -92,8 +106,10 @@ class HttpServer {
 
  private:
   class Handlers;
+  class Processor;
 
   std::unique_ptr<Handlers> handlers_;
+  std::unique_ptr<Processor> processor_;
   std::unique_ptr<ConnectionGate> gate_;
   std::vector<UniqueFd> listeners_;
   std::vector<std::string> addresses_;

@@ -25,35 +25,116 @@ HeadVerdict reject(int status, std::string_view reason) {
   return {status, reason};
 }
 
-HeadVerdict check_request_line(std::string_view line) {
+// The methods of RFC 9110 and RFC 5789 (PATCH): 405 on our paths. Any
+// other is not implemented (501), rather than the 400 httplib would give.
+constexpr std::array<std::string_view, 9> kKnownMethods = {
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+
+bool is_known_method(std::string_view method) {
+  for (std::string_view known : kKnownMethods) {
+    if (method == known) return true;
+  }
+  return false;
+}
+
+// "HTTP/" DIGIT "." DIGIT (RFC 9112 2.3).
+bool is_well_formed_version(std::string_view version) {
+  return version.size() == 8 && version.substr(0, 5) == "HTTP/" &&
+         std::isdigit(static_cast<unsigned char>(version[5])) != 0 && version[6] == '.' &&
+         std::isdigit(static_cast<unsigned char>(version[7])) != 0;
+}
+
+// "http://" or "https://" in any case: the length of the scheme and "://",
+// 0 when the target is not in absolute-form.
+std::size_t absolute_form_prefix(std::string_view target) {
+  for (std::string_view scheme : {std::string_view("http://"), std::string_view("https://")}) {
+    if (target.size() >= scheme.size() &&
+        equals_ignoring_case(target.substr(0, scheme.size()), scheme)) {
+      return scheme.size();
+    }
+  }
+  return 0;
+}
+
+// The request-target forms of RFC 9112 3.2 this server can route: origin
+// ("/metrics"), absolute ("http://host/metrics"), asterisk ("*", OPTIONS'),
+// and authority ("host:443", CONNECT's, answered 405 or 404).
+bool is_routable_target(std::string_view method, std::string_view target) {
+  if (target.front() == '/') return true;
+  if (const std::size_t prefix = absolute_form_prefix(target); prefix != 0) {
+    // An authority, then nothing or a path or query.
+    const std::size_t end = target.find_first_of("/?", prefix);
+    return end != prefix;
+  }
+  return target == "*" || method == "CONNECT";
+}
+
+struct RequestLine {
+  std::string_view method;
+  std::string_view target;
+  std::string_view version;
+};
+
+HeadVerdict check_request_line(std::string_view line, RequestLine& parsed) {
   const std::size_t first = line.find(' ');
   const std::size_t second = first == std::string_view::npos ? first : line.find(' ', first + 1);
   if (first == 0 || second == std::string_view::npos || second == first + 1 ||
       line.find(' ', second + 1) != std::string_view::npos) {
     return reject(400, "malformed request line");
   }
-  for (char c : line.substr(0, first)) {
+  parsed = {line.substr(0, first), line.substr(first + 1, second - first - 1),
+            line.substr(second + 1)};
+  for (char c : parsed.method) {
     if (!is_token_char(static_cast<unsigned char>(c))) return reject(400, "malformed method");
   }
-  for (char c : line.substr(first + 1, second - first - 1)) {
+  for (char c : parsed.target) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u == 0x7f) return reject(400, "control character in the request target");
   }
-  const std::string_view version = line.substr(second + 1);
-  if (version != "HTTP/1.1" && version != "HTTP/1.0") {
+  if (!is_well_formed_version(parsed.version)) return reject(400, "malformed HTTP version");
+  if (parsed.version != "HTTP/1.1" && parsed.version != "HTTP/1.0") {
     return reject(505, "only HTTP/1.0 and HTTP/1.1 are served");
+  }
+  if (!is_known_method(parsed.method)) return reject(501, "method not implemented");
+  if (!is_routable_target(parsed.method, parsed.target)) {
+    return reject(400, "malformed request target");
   }
   return {};
 }
 
-// httplib decodes %XX in header values (up to 0.11.4 at least): a value that
-// would decode to a line break or NUL is refused before it can.
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  c = ascii_lower(c);
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// The value of `digits` hex digits at `at`, or -1.
+int hex_number(std::string_view text, std::size_t at, std::size_t digits) {
+  if (at + digits > text.size()) return -1;
+  int value = 0;
+  for (std::size_t i = at; i < at + digits; ++i) {
+    const int digit = hex_value(text[i]);
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+bool is_control(int c) {
+  return (c >= 0 && c < 0x20) || c == 0x7f;
+}
+
+// httplib decodes %XX and %uXXXX in header values (0.11.4's decode_url): a
+// value that would decode to a control character (a line break, NUL) is
+// refused before it can.
 bool has_encoded_control(std::string_view value) {
-  for (std::size_t i = 0; i + 2 < value.size(); ++i) {
+  for (std::size_t i = 0; i + 1 < value.size(); ++i) {
     if (value[i] != '%') continue;
-    const char hi = value[i + 1];
-    const char lo = static_cast<char>(std::tolower(static_cast<unsigned char>(value[i + 2])));
-    if (hi == '0' && (lo == '0' || lo == 'a' || lo == 'd')) return true;
+    const bool unicode = value[i + 1] == 'u';
+    if (is_control(unicode ? hex_number(value, i + 2, 4) : hex_number(value, i + 1, 2))) {
+      return true;
+    }
   }
   return false;
 }
@@ -63,7 +144,13 @@ bool has_encoded_control(std::string_view value) {
 constexpr std::array<std::string_view, 4> kServerSetNames = {"REMOTE_ADDR", "REMOTE_PORT",
                                                              "LOCAL_ADDR", "LOCAL_PORT"};
 
-HeadVerdict check_header_line(std::string_view line, unsigned& content_lengths) {
+struct FieldCounts {
+  unsigned content_length = 0;
+  unsigned host = 0;
+};
+
+HeadVerdict check_header_line(std::string_view line, const RequestLine& request,
+                              FieldCounts& counts) {
   if (line.front() == ' ' || line.front() == '\t') {
     return reject(400, "obsolete line folding in a header");
   }
@@ -77,12 +164,16 @@ HeadVerdict check_header_line(std::string_view line, unsigned& content_lengths) 
   }
   const std::string_view value = trim_blanks(line.substr(colon + 1));
   for (char c : value) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && u != '\t') || u == 0x7f) return reject(400, "control character in a header");
+    if (is_control(static_cast<unsigned char>(c)) && c != '\t') {
+      return reject(400, "control character in a header");
+    }
   }
   if (has_encoded_control(value)) return reject(400, "encoded control character in a header");
   for (std::string_view reserved : kServerSetNames) {
     if (equals_ignoring_case(name, reserved)) return reject(400, "reserved header name");
+  }
+  if (equals_ignoring_case(name, "Host") && ++counts.host > 1) {
+    return reject(400, "more than one Host");
   }
   // Requests carry no body here; refusing every way of announcing one also
   // refuses every way of smuggling one past a proxy.
@@ -91,11 +182,33 @@ HeadVerdict check_header_line(std::string_view line, unsigned& content_lengths) 
   if (equals_ignoring_case(name, "Content-Encoding"))
     return reject(400, "request bodies are not accepted");
   if (equals_ignoring_case(name, "Content-Length")) {
-    if (++content_lengths > 1) return reject(400, "more than one Content-Length");
+    if (++counts.content_length > 1) return reject(400, "more than one Content-Length");
     if (value != "0") return reject(400, "request bodies are not accepted");
   }
-  if (equals_ignoring_case(name, "Expect")) return reject(417, "no request body is expected");
+  // HTTP/1.0 has no 100-continue: its Expect is ignored (RFC 9110 10.1.1),
+  // and library_head() keeps it from httplib.
+  if (equals_ignoring_case(name, "Expect") && request.version == "HTTP/1.1") {
+    return reject(417, "no request body is expected");
+  }
   return {};
+}
+
+// Calls `each(line, terminated_line)` for every header line of a checked
+// head, without and with its terminator, up to the empty line.
+template <typename Each>
+void for_each_header_line(std::string_view head, Each each) {
+  std::size_t start = head.find('\n') + 1;
+  while (start < head.size()) {
+    const std::size_t end = head.find('\n', start);
+    const std::string_view line = without_cr(head.substr(start, end - start));
+    if (line.empty()) return;
+    each(line, head.substr(start, end + 1 - start));
+    start = end + 1;
+  }
+}
+
+std::string_view field_name(std::string_view line) {
+  return line.substr(0, line.find(':'));
 }
 
 }  // namespace
@@ -103,10 +216,12 @@ HeadVerdict check_header_line(std::string_view line, unsigned& content_lengths) 
 HeadVerdict check_request_head(std::string_view head) {
   std::size_t line_end = head.find('\n');
   if (line_end == std::string_view::npos) return reject(400, "malformed request line");
-  if (HeadVerdict v = check_request_line(without_cr(head.substr(0, line_end))); v.status != 0) {
+  RequestLine request;
+  if (HeadVerdict v = check_request_line(without_cr(head.substr(0, line_end)), request);
+      v.status != 0) {
     return v;
   }
-  unsigned content_lengths = 0;
+  FieldCounts counts;
   std::size_t fields = 0;
   std::size_t start = line_end + 1;
   while (start < head.size()) {
@@ -114,9 +229,15 @@ HeadVerdict check_request_head(std::string_view head) {
     if (line_end == std::string_view::npos) return reject(400, "malformed header");
     const std::string_view line = without_cr(head.substr(start, line_end - start));
     start = line_end + 1;
-    if (line.empty()) return start == head.size() ? HeadVerdict{} : reject(400, "malformed head");
+    if (line.empty()) {
+      if (start != head.size()) return reject(400, "malformed head");
+      // RFC 9112 3.2: a server responds 400 to an HTTP/1.1 request
+      // without Host.
+      if (counts.host == 0 && request.version == "HTTP/1.1") return reject(400, "missing Host");
+      return {};
+    }
     if (++fields > kMaxHeaderFields) return reject(431, "too many header fields");
-    if (HeadVerdict v = check_header_line(line, content_lengths); v.status != 0) return v;
+    if (HeadVerdict v = check_header_line(line, request, counts); v.status != 0) return v;
   }
   return reject(400, "malformed head");
 }
@@ -138,14 +259,21 @@ HeadScan HeadScanner::scan(std::string_view received) {
       scan.state = HeadScan::State::kRejected;
       scan.status = first ? 414 : 431;
       scan.reason = first ? "request line too long" : "header line too long";
+      scan.begin = begin_;
       return scan;
     }
     if (end == std::string_view::npos) break;
     if (end + 1 > kMaxHeadBytes) break;
     const bool empty = without_cr(received.substr(start, length)).empty();
     start = end + 1;
-    if (empty && !first) {
-      const HeadVerdict verdict = check_request_head(received.substr(0, start));
+    if (empty && first) {
+      // Before the request line (a client's CRLF after a previous body):
+      // skipped, within the head's bound.
+      begin_ = start;
+      continue;
+    }
+    if (empty) {
+      const HeadVerdict verdict = check_request_head(received.substr(begin_, start - begin_));
       if (verdict.status != 0) {
         scan.state = HeadScan::State::kRejected;
         scan.status = verdict.status;
@@ -154,14 +282,7 @@ HeadScan HeadScanner::scan(std::string_view received) {
         scan.state = HeadScan::State::kComplete;
         scan.length = start;
       }
-      return scan;
-    }
-    if (empty) {
-      // An empty first line: RFC 9112 lets a server ignore CRLFs sent
-      // before a request, but nothing needs them; refuse rather than guess.
-      scan.state = HeadScan::State::kRejected;
-      scan.status = 400;
-      scan.reason = "empty request line";
+      scan.begin = begin_;
       return scan;
     }
     first = false;
@@ -171,42 +292,77 @@ HeadScan HeadScanner::scan(std::string_view received) {
     scan.status = 431;
     scan.reason = "request head too large";
   }
+  scan.begin = begin_;
   return scan;
 }
 
-std::string_view status_text(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 413:
-      return "Payload Too Large";
-    case 414:
-      return "URI Too Long";
-    case 417:
-      return "Expectation Failed";
-    case 429:
-      return "Too Many Requests";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 503:
-      return "Service Unavailable";
-    case 505:
-      return "HTTP Version Not Supported";
-    default:
-      return "Error";
+std::optional<std::string> library_head(std::string_view head) {
+  const std::size_t line_end = head.find('\n');
+  const std::string_view line = without_cr(head.substr(0, line_end));
+  const std::size_t first = line.find(' ');
+  const std::size_t second = line.find(' ', first + 1);
+  const std::string_view target = line.substr(first + 1, second - first - 1);
+  const bool http10 = line.substr(second + 1) == "HTTP/1.0";
+
+  // httplib compares Connection's whole first value, with case: "close",
+  // and on HTTP/1.0 "Keep-Alive". The tokens of every Connection field
+  // (any case, RFC 9110 7.6.1) become that one value.
+  bool close = false;
+  bool keep_alive = false;
+  unsigned connection_fields = 0;
+  std::string_view connection_value;
+  // httplib skips a header line that ends in a bare LF (and refuses such a
+  // request line), where the screening saw a field: it gets CRLFs.
+  bool rewrite = absolute_form_prefix(target) != 0 || line_end == 0 || head[line_end - 1] != '\r';
+  for_each_header_line(head, [&](std::string_view field, std::string_view terminated) {
+    rewrite = rewrite || terminated.size() < field.size() + 2;
+    const std::string_view name = field_name(field);
+    if (equals_ignoring_case(name, "Connection")) {
+      ++connection_fields;
+      connection_value = trim_blanks(field.substr(name.size() + 1));
+      for_each_list_element(connection_value, [&](std::string_view token) {
+        close = close || equals_ignoring_case(token, "close");
+        keep_alive = keep_alive || equals_ignoring_case(token, "keep-alive");
+      });
+    }
+    rewrite = rewrite || equals_ignoring_case(name, "Range") ||
+              (http10 && equals_ignoring_case(name, "Expect"));
+  });
+  const std::string_view connection = close ? "close" : keep_alive ? "Keep-Alive" : "";
+  rewrite = rewrite || connection_fields > 1 ||
+            (connection_fields == 1 && connection_value != connection);
+  if (!rewrite) return std::nullopt;
+
+  std::string out;
+  out.reserve(head.size());
+  out.append(line.substr(0, first + 1));
+  if (const std::size_t prefix = absolute_form_prefix(target); prefix != 0) {
+    // RFC 9112 3.2.2: the authority is the target's; what routes is the rest.
+    const std::size_t path = target.find_first_of("/?", prefix);
+    const std::string_view rest = path == std::string_view::npos ? "" : target.substr(path);
+    if (rest.empty() || rest.front() == '?') out += '/';
+    out.append(rest);
+  } else {
+    out.append(target);
   }
+  out.append(line.substr(second));
+  out += "\r\n";
+  for_each_header_line(head, [&](std::string_view field, std::string_view) {
+    const std::string_view name = field_name(field);
+    if (equals_ignoring_case(name, "Range") || equals_ignoring_case(name, "Connection")) return;
+    if (http10 && equals_ignoring_case(name, "Expect")) return;
+    out.append(field).append("\r\n");
+  });
+  if (!connection.empty()) {
+    out.append("Connection: ").append(connection).append("\r\n");
+  }
+  out += "\r\n";
+  return out;
+}
+
+std::string_view request_method(std::string_view received) {
+  const std::size_t space = received.find(' ');
+  return space == std::string_view::npos ? std::string_view() : received.substr(0, space);
 }
 
 }  // namespace mmx

@@ -1,15 +1,16 @@
 #pragma once
-// Screening of an HTTP request head before the frontend parses it
-// (http_message.h).
+// Screening of an HTTP request head before cpp-httplib parses it.
 //
-// The rules began as the answer to cpp-httplib 0.11.4 (Debian 12's), which
-// grew a line without bound before it checked its length, read chunked and
-// compressed bodies, percent-decoded header values and let a client's
-// REMOTE_ADDR header shadow the real one. They stay as the frontend's own
-// contract: a parsed head is never more than kMaxHeadBytes, never has a
-// body, and never a value that decodes to a line break.
+// cpp-httplib 0.11.4 (Debian 12's) grows a line without bound before it
+// checks its length, reads chunked and compressed bodies, percent-decodes
+// header values (%XX and %uXXXX), lets a client's REMOTE_ADDR header shadow
+// the real one, parses Range with a recursive std::regex and answers an
+// unknown method with 400. None of that is reached: httplib is handed only
+// a head that passed these checks, at most kMaxHeadBytes, without a body,
+// and rewritten by library_head() where it would otherwise misread it.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,18 +19,23 @@ namespace mmx {
 // httplib's own limit for the request line (CPPHTTPLIB_REQUEST_URI_MAX_LENGTH).
 inline constexpr std::size_t kMaxRequestLineBytes = 8192;
 inline constexpr std::size_t kMaxHeaderLineBytes = 8192;
-// The whole head, request line and empty line included. A browser's head is
-// well under 2 KiB; Prometheus's under 300 bytes.
+// The whole head, request line, empty lines before it and the empty line
+// after it included. A browser's head is well under 2 KiB; Prometheus's
+// under 300 bytes.
 inline constexpr std::size_t kMaxHeadBytes = 16384;
 inline constexpr std::size_t kMaxHeaderFields = 64;
 
 struct HeadScan {
   enum class State {
     kIncomplete,  // no end of head yet, and nothing over a limit
-    kComplete,    // `length` bytes are a whole head that passed every check
+    kComplete,    // bytes [begin, length) are a whole head that passed every check
     kRejected,    // answer `status` with `reason`, then close
   };
   State state = State::kIncomplete;
+  // Where the request line starts: empty lines before it are skipped, as
+  // RFC 9112 2.2 asks of a server.
+  std::size_t begin = 0;
+  // Where the head ends (the next request's first byte).
   std::size_t length = 0;
   int status = 0;
   std::string_view reason;
@@ -50,6 +56,7 @@ class HeadScanner {
   void reset() { *this = HeadScanner(); }
 
  private:
+  std::size_t begin_ = 0;
   std::size_t line_start_ = 0;
   bool first_line_ = true;
 };
@@ -57,15 +64,25 @@ class HeadScanner {
 // One whole buffer at once.
 HeadScan scan_request_head(std::string_view received);
 
-// The checks on a complete head (ending in an empty line). Status 0 when it
-// may be served, else the status to answer with and why.
+// The checks on a complete head (request line to empty line). Status 0 when
+// it may be served, else the status to answer with and why.
 struct HeadVerdict {
   int status = 0;
   std::string_view reason;
 };
 HeadVerdict check_request_head(std::string_view head);
 
-// "431 Request Header Fields Too Large" and friends.
-std::string_view status_text(int status);
+// The head as httplib is to read it, when that differs from `head` (one
+// that passed check_request_head): without Range (whole bodies only, and
+// httplib's regex never runs), without Expect on HTTP/1.0 (which has no
+// 100-continue), with an absolute-form target ("http://host/metrics") in
+// origin-form, which is all httplib routes, with CRLF line ends (httplib
+// skips a field that ends in a bare LF), and with Connection's tokens as
+// the one value httplib compares.
+std::optional<std::string> library_head(std::string_view head);
+
+// The method of a head, or of the start of one: "HEAD", "GET", ... ("" when
+// no space has arrived yet). A refusal of HEAD has no body.
+std::string_view request_method(std::string_view received);
 
 }  // namespace mmx

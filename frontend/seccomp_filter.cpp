@@ -140,10 +140,11 @@ void add_rules(FilterBuilder& f, const SyscallFilterOptions& options) {
   f.allow(SYSCALL(epoll_ctl));
   f.allow(SYSCALL(timerfd_settime));
 
-  // --- HTTP (connection_gate.h) ------------------------------------------
+  // --- HTTP (connection_gate.h; cpp-httplib only parses and writes into
+  // memory) --------------------------------------------------------------
   // New connections on the handed-over listening sockets, with their
   // addresses: nothing about a socket is asked or set after it is accepted
-  // (no setsockopt, getsockname, getpeername, shutdown).
+  // (no setsockopt, getsockname, getpeername).
   f.allow(SYSCALL(accept4));
   // Request heads in (recv), responses out (send; a head and its body in
   // one sendmsg). Nothing to pass a descriptor to but the HTTP clients
@@ -151,6 +152,9 @@ void add_rules(FilterBuilder& f, const SyscallFilterOptions& options) {
   f.allow(SYSCALL(recvfrom));
   f.allow(SYSCALL(sendto));
   f.allow(SYSCALL(sendmsg));
+  // The end of the last response on a connection, before it is drained
+  // and closed (a lingering close): the write side only.
+  f.allow(SYSCALL(shutdown), "how SHUT_WR", {arg_equals(1, SHUT_WR)});
 
   // --- Threads (std::thread: the receiver and the gate's)
   // Mutexes, condition variables, joins.

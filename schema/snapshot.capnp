@@ -52,7 +52,7 @@ struct BuildInfo {
   compiler @2 :Text;
   capnp @3 :Text;
   sdbusCpp @4 :Text;
-  openssl @5 :Text;
+  httplib @5 :Text;
 }
 
 struct Manager {

@@ -579,7 +579,8 @@ def test_deb_package_builds_lists_its_files_and_installs_into_a_throwaway_root(p
 
     control = subprocess.run(["dpkg-deb", "--field", deb, "Depends"], check=True,
                              capture_output=True, text=True).stdout
-    for library in ("libc6", "libsdbus-c++1", "libcapnp", "libsystemd0", "libstdc++6"):
+    for library in ("libc6", "libsdbus-c++1", "libcapnp", "libsystemd0", "libstdc++6",
+                    "libcpp-httplib0.11"):
         assert library in control, control
 
     # A root of its own; maintainer scripts run outside it with DPKG_ROOT set
@@ -597,6 +598,11 @@ def test_deb_package_builds_lists_its_files_and_installs_into_a_throwaway_root(p
     assert result.returncode == 0, result.stdout + result.stderr
     assert "warning" not in result.stderr.replace("dependency problems", ""), result.stderr
     assert (root / p.lstrip("/") / "sbin/mm-exporter").is_file()
+    # The installed frontend answers HTTP through cpp-httplib, the library
+    # the design names.
+    ldd = subprocess.run(["ldd", str(root / p.lstrip("/") / "libexec/mm-exporter/mm-exporter-frontend")],
+                         capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^\s*libcpp-httplib\.so\.0\.11 => /", ldd, re.M), ldd
     # postinst: the frontend's user (sysusers.d) and /run/mm-exporter (tmpfiles.d).
     assert re.search(r"^mm-exporter:x:\d+:\d+:.*:/usr/sbin/nologin$",
                      (root / "etc/passwd").read_text(), re.M)

@@ -148,6 +148,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(pieces.state == whole.state, "same state in pieces as whole");
   check(pieces.status == whole.status, "same status in pieces as whole");
   check(pieces.length == whole.length, "same length in pieces as whole");
+  check(pieces.begin == whole.begin, "same start in pieces as whole");
+  if (whole.state == mmx::HeadScan::State::kComplete) {
+    // What httplib is handed passes the same screening, unchanged.
+    const std::string_view head = input.substr(whole.begin, whole.length - whole.begin);
+    if (const auto rewritten = mmx::library_head(head)) {
+      const mmx::HeadScan again = mmx::scan_request_head(*rewritten);
+      check(again.state == mmx::HeadScan::State::kComplete && again.length == rewritten->size(),
+            "a rewritten head is a whole head that passes the screening");
+      check(!mmx::library_head(*rewritten), "a rewritten head needs no further rewrite");
+    }
+  }
 
   const std::string reply = frontend.exchange(input.substr(0, split), input.substr(split));
   if (!reply.empty()) {

@@ -218,7 +218,7 @@ SnapshotFixture::SnapshotFixture(std::size_t modems) {
   build.setCompiler("gcc 12.2.0");
   build.setCapnp("0.9.2");
   build.setSdbusCpp("1.2.0");
-  build.setOpenssl("3.0.17");
+  build.setHttplib("0.11.4");
 
   auto list = snapshot.initModems(static_cast<unsigned>(modems));
   for (std::size_t i = 0; i < modems; ++i) fill_typical_modem(list[static_cast<unsigned>(i)], i);

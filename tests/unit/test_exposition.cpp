@@ -639,7 +639,7 @@ TEST_CASE("exposition: OpenMetrics pages end with one # EOF, text pages with non
 
 TEST_CASE("exposition: exporter status without a collector is collector_up 0 and frontend only") {
   mmx::ExporterStatus status;
-  status.build = {"0.1.0", "abc", "gcc", "0.9.2", "", "3.0.17"};
+  status.build = {"0.1.0", "abc", "gcc", "0.9.2", "", "0.11.4"};
   status.snapshots_total = 3;
   status.process.open_fds = 7;
   for (Format format : {Format::kText, Format::kOpenMetrics}) {
@@ -655,7 +655,7 @@ TEST_CASE("exposition: exporter status without a collector is collector_up 0 and
     CHECK(count_prefix(page, "process_cpu_seconds_total") == 0);  // NaN: absent
     CHECK(has_line(page,
                    "modemmanager_exporter_build_info{version=\"0.1.0\",revision=\"abc\","
-                   "compiler=\"gcc\",capnp=\"0.9.2\",sdbus_cpp=\"\",openssl=\"3.0.17\"} 1"));
+                   "compiler=\"gcc\",capnp=\"0.9.2\",sdbus_cpp=\"\",httplib=\"0.11.4\"} 1"));
   }
 }
 
