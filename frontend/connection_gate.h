@@ -99,8 +99,8 @@ class ConnectionGate {
   // Stops accepting, closes the connections idle between requests, lets
   // the requests under way finish (with "Connection: close"; one not yet
   // complete gets at most half the grace, 500 ms, to arrive, a response
-  // being sent the whole grace) and waits for the threads, for at most
-  // `grace`. False leaves threads behind: the
+  // being sent the whole grace), closes what is left when the grace ends
+  // and waits for the threads. False leaves threads behind: the
   // caller should exit the process rather than destroy the gate.
   bool stop(std::chrono::milliseconds grace);
 
@@ -171,8 +171,8 @@ class ConnectionGate {
   std::vector<std::thread> threads_;
 
   std::atomic<bool> stopping_{false};
-  // Set before stopping_: when a stopping gate cuts the responses being
-  // sent, and the requests not yet complete.
+  // Set before stopping_: the end of the grace, and of a stopping gate's
+  // drain of requests not yet complete.
   Connection::Clock::time_point stop_grace_end_{};
   Connection::Clock::time_point stop_drain_end_{};
   std::atomic<std::size_t> open_{0};
