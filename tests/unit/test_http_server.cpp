@@ -327,10 +327,14 @@ TEST_CASE("http server: a scrape counts against --web.max-requests until it is s
   std::vector<mmx::UniqueFd> stalled;
   for (int i = 0; i < 2; ++i) stalled.push_back(stalled_scrape(f.port));
   auto client = f.client();
-  REQUIRE(mmx::test::eventually([&] {
-    auto res = client.Get("/metrics");
-    return res && res->status == 503;
-  }));
+  // Generous: the first plain scrape renders megabytes of text, slowly on
+  // a loaded machine under ASan.
+  REQUIRE(mmx::test::eventually(
+      [&] {
+        auto res = client.Get("/metrics");
+        return res && res->status == 503;
+      },
+      15s));
   // A client that goes away ends its scrape: the slot is free again.
   stalled.pop_back();
   REQUIRE(mmx::test::eventually([&] {
