@@ -11,6 +11,7 @@ inline constexpr const char* kModem = "org.freedesktop.ModemManager1.Modem";
 inline constexpr const char* kModem3gpp = "org.freedesktop.ModemManager1.Modem.Modem3gpp";
 inline constexpr const char* kSignal = "org.freedesktop.ModemManager1.Modem.Signal";
 inline constexpr const char* kLocation = "org.freedesktop.ModemManager1.Modem.Location";
+inline constexpr const char* kSar = "org.freedesktop.ModemManager1.Modem.Sar";
 inline constexpr const char* kMessaging = "org.freedesktop.ModemManager1.Modem.Messaging";
 inline constexpr const char* kSim = "org.freedesktop.ModemManager1.Sim";
 inline constexpr const char* kBearer = "org.freedesktop.ModemManager1.Bearer";

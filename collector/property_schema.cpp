@@ -13,7 +13,9 @@ struct PropertyType {
   std::string_view signature;
 };
 
-// Signatures from ModemManager 1.20's introspection XML.
+// Signatures from ModemManager 1.20's introspection XML, and of the later
+// properties read where a newer daemon has them (Physdev: 1.22,
+// NetworkRejection: 1.24).
 constexpr std::array kProperties = {
     PropertyType{mm::kModem, "Sim", "o"},
     PropertyType{mm::kModem, "SimSlots", "ao"},
@@ -45,6 +47,7 @@ constexpr std::array kProperties = {
     PropertyType{mm::kModem, "PowerState", "u"},
     PropertyType{mm::kModem, "CurrentModes", "(uu)"},
     PropertyType{mm::kModem, "CurrentBands", "au"},
+    PropertyType{mm::kModem, "Physdev", "s"},
     PropertyType{mm::kModem3gpp, "Imei", "s"},
     PropertyType{mm::kModem3gpp, "RegistrationState", "u"},
     PropertyType{mm::kModem3gpp, "OperatorCode", "s"},
@@ -52,6 +55,9 @@ constexpr std::array kProperties = {
     PropertyType{mm::kModem3gpp, "EnabledFacilityLocks", "u"},
     PropertyType{mm::kModem3gpp, "SubscriptionState", "u"},
     PropertyType{mm::kModem3gpp, "PacketServiceState", "u"},
+    PropertyType{mm::kModem3gpp, "NetworkRejection", "a{sv}"},
+    PropertyType{mm::kSar, "State", "b"},
+    PropertyType{mm::kSar, "PowerLevel", "u"},
     PropertyType{mm::kSignal, "Rate", "u"},
     PropertyType{mm::kSignal, "Cdma", "a{sv}"},
     PropertyType{mm::kSignal, "Evdo", "a{sv}"},
@@ -84,7 +90,7 @@ constexpr std::array kInterfaces = {
     std::string_view(mm::kModem),     std::string_view(mm::kModem3gpp),
     std::string_view(mm::kSignal),    std::string_view(mm::kLocation),
     std::string_view(mm::kMessaging), std::string_view(mm::kSim),
-    std::string_view(mm::kBearer),
+    std::string_view(mm::kBearer),    std::string_view(mm::kSar),
 };
 
 }  // namespace

@@ -209,6 +209,27 @@ std::vector<SimRef> sims_of(const Properties& modem, const MirroredObjects& link
   return refs;
 }
 
+// NetworkRejection's a{sv}: error (u), operator-id (s), operator-name (s),
+// access-technology (u). Set only when it holds an error.
+void fill_network_rejection(const Value::Dict& dict, s::ThreeGpp::Builder out) {
+  const std::uint32_t* error = nullptr;
+  const std::uint32_t* technology = nullptr;
+  const std::string* operator_id = nullptr;
+  const std::string* operator_name = nullptr;
+  for (const auto& [key, value] : dict) {
+    if (key == "error") error = value.get_if<std::uint32_t>();
+    if (key == "access-technology") technology = value.get_if<std::uint32_t>();
+    if (key == "operator-id") operator_id = value.get_if<std::string>();
+    if (key == "operator-name") operator_name = value.get_if<std::string>();
+  }
+  if (error == nullptr || *error == 0) return;  // 0: MM_NETWORK_ERROR_NONE
+  auto r = out.initNetworkRejection();
+  r.setError(*error);
+  if (technology != nullptr) r.setAccessTechnology(*technology);
+  if (operator_id != nullptr) r.setOperatorId(*operator_id);
+  if (operator_name != nullptr) r.setOperatorName(*operator_name);
+}
+
 void fill_modem(const ModemModel& model, const std::string& path, const MirroredObject& object,
                 const Redaction& redaction, s::Modem::Builder out) {
   out.setPath(path);
@@ -265,6 +286,7 @@ void fill_modem(const ModemModel& model, const std::string& path, const Mirrored
     out.setCurrentModesAllowed(modes.first);
     out.setCurrentModesPreferred(modes.second);
     out.setCurrentCapabilities(get_or<std::uint32_t>(modem, "CurrentCapabilities"));
+    out.setPhysdev(ref_or_empty<std::string>(modem, "Physdev"));
   }
 
   if (const Properties* g = find_interface(object, mm::kModem3gpp)) {
@@ -276,6 +298,12 @@ void fill_modem(const ModemModel& model, const std::string& path, const Mirrored
     out3.setSubscriptionState(get_or<std::uint32_t>(g, "SubscriptionState"));
     out3.setPacketServiceState(get_or<std::uint32_t>(g, "PacketServiceState"));
     out3.setEnabledFacilityLocks(get_or<std::uint32_t>(g, "EnabledFacilityLocks"));
+    fill_network_rejection(ref_or_empty<Value::Dict>(g, "NetworkRejection"), out3);
+  }
+  if (const Properties* sar = find_interface(object, mm::kSar)) {
+    auto out_sar = out.initSar();
+    out_sar.setEnabled(get_or<bool>(sar, "State"));
+    out_sar.setPowerLevel(get_or<std::uint32_t>(sar, "PowerLevel"));
   }
   if (const Properties* sig = find_interface(object, mm::kSignal)) fill_signal(*sig, out);
   if (const Properties* loc = find_interface(object, mm::kLocation)) {

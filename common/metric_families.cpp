@@ -20,7 +20,8 @@ constexpr L kModemInfoLabels[] = {"device_id",
                                   "device",
                                   "drivers",
                                   "equipment_identifier",
-                                  "carrier_configuration"};
+                                  "carrier_configuration",
+                                  "physdev"};
 constexpr L kNetworkPort[] = {"device_id", "device"};
 constexpr L kState[] = {"device_id", "state"};
 constexpr L kReason[] = {"device_id", "reason"};
@@ -37,6 +38,7 @@ constexpr L kCellInfoLabels[] = {"device_id",   "cell_type", "serving", "role",
                                  "pci",         "arfcn",     "band",    "bandwidth"};
 constexpr L kCellSignal[] = {"device_id", "cell_type", "role", "pci", "arfcn"};
 constexpr L kRole[] = {"device_id", "role"};
+constexpr L kRejection[] = {"device_id", "error", "operator_id", "access_technology"};
 constexpr L kSimInfoLabels[] = {
     "device_id",           "slot",          "active",  "iccid", "imsi", "eid",
     "operator_identifier", "operator_name", "sim_type"};
@@ -89,8 +91,9 @@ constexpr MetricFamily kFamilies[] = {
    "ModemManager says the modem cannot (unsupported, not authorized, wrong state)."},
   {kModemInfo, kSnap, "modemmanager_modem_info", kInfo, "", kModemInfoLabels,
    "Modem identity from the Modem interface: Manufacturer, Model, Revision, HardwareRevision, "
-   "Plugin, PrimaryPort, Device, Drivers, EquipmentIdentifier (IMEI, empty when redacted) and "
-   "CarrierConfiguration. Value is always 1."},
+   "Plugin, PrimaryPort, Device, Drivers, EquipmentIdentifier (IMEI, empty when redacted), "
+   "CarrierConfiguration and Physdev (the physical device's sysfs path, ModemManager 1.22 and "
+   "later; empty from an older daemon). Value is always 1."},
   {kModemNetworkPortInfo, kSnap, "modemmanager_modem_network_port_info", kInfo, "", kNetworkPort,
    "Network interface of the modem: one series per port of type net in the Modem's Ports "
    "property. Value is always 1."},
@@ -148,6 +151,18 @@ constexpr MetricFamily kFamilies[] = {
    "", kState,
    "Modem3gpp PacketServiceState property: 1 for the current packet domain state, 0 for the "
    "others."},
+  {kModem3gppNetworkRejectionInfo, kSnap, "modemmanager_modem_3gpp_network_rejection_info", kInfo,
+   "", kRejection,
+   "Modem3gpp NetworkRejection property (ModemManager 1.24 and later): the network's last "
+   "rejection of the modem's registration, error as the 3GPP reject cause number "
+   "(MMNetworkError), the rejecting operator and the access technology. Value is always 1; "
+   "absent without a rejection and with an older daemon."},
+  {kModemSarEnabled, kSnap, "modemmanager_modem_sar_enabled", kGauge, "", kDevice,
+   "Sar State property: 1 when dynamic SAR (specific absorption rate) power limiting is on, "
+   "else 0; absent for a modem without the Sar interface."},
+  {kModemSarPowerLevel, kSnap, "modemmanager_modem_sar_power_level", kGauge, "", kDevice,
+   "Sar PowerLevel property: the SAR power level index the modem uses (its own scale); absent "
+   "for a modem without the Sar interface."},
   {kModemStateTransitionsTotal, kSnap, "modemmanager_modem_state_transitions_total", kCounter,
    "", kState,
    "Modem.StateChanged signals since the exporter started, by the state entered; a series per "

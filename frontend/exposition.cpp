@@ -284,6 +284,7 @@ class SnapshotRenderer {
       w_.label("drivers", scratch_);
       w_.label("equipment_identifier", text(modem.getEquipmentIdentifier()));
       w_.label("carrier_configuration", text(modem.getCarrierConfiguration()));
+      w_.label("physdev", text(modem.getPhysdev()));
       w_.value(1);
     }
 
@@ -532,7 +533,11 @@ class SnapshotRenderer {
     return refs;
   }
 
-  void render_events() { render_modem_events(w_, modem_refs()); }
+  void render_events() {
+    const std::vector<ModemRef> refs = modem_refs();
+    render_newer_daemon(w_, refs);
+    render_modem_events(w_, refs);
+  }
   void render_cell_families() { render_cells(w_, modem_refs()); }
 
   void render_messaging() {

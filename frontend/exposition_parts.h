@@ -21,6 +21,10 @@ struct ModemRef {
 
 void render_dbus_calls(ExpositionWriter& w, schema::Collection::Reader collection);
 
+// modemmanager_modem_3gpp_network_rejection_info and modemmanager_modem_sar_*:
+// what newer daemons (or modems with the Sar interface) have; absent otherwise.
+void render_newer_daemon(ExpositionWriter& w, std::span<const ModemRef> modems);
+
 // modemmanager_modem_state_transitions_total ... _bearer_disconnects_total:
 // from each modem's `events`; nothing for a modem without them.
 void render_modem_events(ExpositionWriter& w, std::span<const ModemRef> modems);

@@ -143,6 +143,23 @@ struct Modem {
   cellsDropped @38 :UInt32;
   # Cells of that answer left out by the collector's caps.
   cellInfo @39 :CellInfoStatus;
+
+  physdev @40 :Text;
+  # Modem.Physdev (ModemManager >= 1.22); empty from an older daemon.
+  sar @41 :Sar;
+  # Unset when the modem has no Sar interface.
+}
+
+struct NetworkRejection {
+  error @0 :UInt32;                 # MMNetworkError: the 3GPP reject cause
+  operatorId @1 :Text;
+  operatorName @2 :Text;
+  accessTechnology @3 :UInt32;      # MMModemAccessTechnology bitmask
+}
+
+struct Sar {
+  enabled @0 :Bool;
+  powerLevel @1 :UInt32;
 }
 
 enum CellInfoStatus {
@@ -213,6 +230,9 @@ struct ThreeGpp {
   subscriptionState @4 :UInt32;     # MMModem3gppSubscriptionState
   packetServiceState @5 :UInt32;    # MMModem3gppPacketServiceState
   enabledFacilityLocks @6 :UInt32;  # MMModem3gppFacility bitmask
+  networkRejection @7 :NetworkRejection;
+  # Modem3gpp.NetworkRejection (ModemManager >= 1.24) when it holds an
+  # error; unset from an older daemon or without a rejection.
 }
 
 struct Signal {

@@ -310,6 +310,10 @@ void fill_everything(mmx::schema::Modem::Builder modem) {
   set(signal.initUmts(), -73);
   set(signal.getLte(), -65);
   set(signal.initNr5g(), -74);
+  auto rejection = modem.getThreeGpp().initNetworkRejection();
+  rejection.setError(11);
+  rejection.setOperatorId("21407");
+  modem.initSar().setPowerLevel(1);
   // A neighbour of each kind with the values the LTE cells lack.
   auto cells = modem.getCells();
   cells[2].setSinrDb(4.5);
@@ -694,7 +698,7 @@ TEST_CASE("exposition: the metric family table keeps the formats' naming rules")
         f.name.starts_with("modemmanager_messaging_") || f.name.starts_with("modemmanager_cell_");
     CHECK(per_modem == (!f.labels.empty() && f.labels.front() == "device_id"));
   }
-  CHECK(names.size() == 91);
+  CHECK(names.size() == 94);
 }
 
 TEST_CASE("exposition: pages of 64 modems stay well-formed") {

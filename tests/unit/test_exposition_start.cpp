@@ -122,3 +122,27 @@ TEST_CASE("exposition: cells by identity, carriers by role, unsupported without 
   CHECK_FALSE(has(page, "modemmanager_cell_info{"));
   CHECK_FALSE(has(page, "modemmanager_modem_carriers{"));
 }
+
+TEST_CASE("exposition: NetworkRejection, Physdev and Sar when the daemon has them, else absent") {
+  SnapshotFixture f(1);
+  const std::string id = "device_id=\"" + mmx::test::device_id(0) + "\"";
+  std::string page = mmx::render_exposition(f.reader(), Format::kText);
+  // An older daemon: no rejection, no Sar, an empty physdev label.
+  CHECK_FALSE(has(page, "modemmanager_modem_3gpp_network_rejection_info{"));
+  CHECK_FALSE(has(page, "modemmanager_modem_sar_"));
+  CHECK(has(page, ",physdev=\"\"} 1\n"));
+  auto r = f.modem(0).getThreeGpp().initNetworkRejection();
+  r.setError(11);
+  r.setOperatorId("21407");
+  r.setAccessTechnology(1 << 14);  // lte
+  auto sar = f.modem(0).initSar();
+  sar.setEnabled(true);
+  sar.setPowerLevel(2);
+  f.modem(0).setPhysdev("/sys/devices/pci0000:00/0000:00:14.0/usb2/2-1");
+  page = mmx::render_exposition(f.reader(), Format::kText);
+  CHECK(has(page, "modemmanager_modem_3gpp_network_rejection_info{" + id +
+                      ",error=\"11\",operator_id=\"21407\",access_technology=\"lte\"} 1\n"));
+  CHECK(has(page, "modemmanager_modem_sar_enabled{" + id + "} 1\n"));
+  CHECK(has(page, "modemmanager_modem_sar_power_level{" + id + "} 2\n"));
+  CHECK(has(page, ",physdev=\"/sys/devices/pci0000:00/0000:00:14.0/usb2/2-1\"} 1\n"));
+}
