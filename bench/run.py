@@ -3,16 +3,16 @@
 ModemManager with N fully populated modems on a private bus and mm-exporter on
 a free loopback port, and measure render cost, scrape latency and throughput
 (against nginx serving the same bytes), memory, D-Bus traffic caused by
-scrapes, change-to-visible latency and idle CPU. Writes bench/RESULTS.md and
-bench/results.png (unless --smoke).
+scrapes and change-to-visible latency, each N as many times as --runs says.
+Writes bench/results/bench.json, then bench/RESULTS.md (bench/figures.py)
+and bench/results.png; --smoke measures N = 4 once, checks what it can and
+writes nothing. Idle CPU is bench/idle.py's.
 """
 
 import argparse
-import datetime
 import gzip
 import json
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -27,6 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 import harness  # noqa: E402
 from exporter import Exporter, wait_for  # noqa: E402
+import bench_report  # noqa: E402
+import figures  # noqa: E402
+import result_files  # noqa: E402
 
 BUILD = Path(os.environ.get("MMX_BUILD_DIR", ROOT / "build"))
 
@@ -68,12 +71,6 @@ def settle_as_prometheus(sim, exporter, device_id):
     time.sleep(1)
 
 
-def cpu_seconds(pid):
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
-
-
 WRK_LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 
 
@@ -92,6 +89,33 @@ def wrk(url, seconds, connections, headers=()):
             "socket_errors": socket_errors.group(1) if socket_errors else ""}
 
 
+REFRESH_FLAG = "--refresh-interval=1h"
+
+# The reference: nginx serving the page and its gzip copy as static files.
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {dir};
+  proxy_temp_path {dir};
+  fastcgi_temp_path {dir};
+  uwsgi_temp_path {dir};
+  scgi_temp_path {dir};
+  types {{ text/plain metrics; }}
+  default_type text/plain;
+  server {{
+    listen 127.0.0.1:{port};
+    root {dir};
+    gzip_static on;
+  }}
+}}
+"""
+
+
 class Nginx:
     """nginx serving one file on a free loopback port, as the practical limit."""
 
@@ -102,28 +126,7 @@ class Nginx:
             (self.dir / "metrics.gz").write_bytes(gzipped)
         self.port = harness.free_port()
         conf = self.dir / "nginx.conf"
-        conf.write_text(f"""
-worker_processes 1;
-daemon off;
-pid {self.dir}/nginx.pid;
-error_log {self.dir}/error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {self.dir};
-  proxy_temp_path {self.dir};
-  fastcgi_temp_path {self.dir};
-  uwsgi_temp_path {self.dir};
-  scgi_temp_path {self.dir};
-  types {{ text/plain metrics; }}
-  default_type text/plain;
-  server {{
-    listen 127.0.0.1:{self.port};
-    root {self.dir};
-    gzip_static on;
-  }}
-}}
-""")
+        conf.write_text(NGINX_CONF.format(dir=self.dir, port=self.port))
         self.proc = harness.spawn(["nginx", "-c", str(conf)], stderr=subprocess.DEVNULL)
         wait_for(lambda: urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics").status == 200,
                  timeout=5, what="nginx")
@@ -184,14 +187,17 @@ def dbus_messages_during_scrapes(bus, exporter, scrapes):
     return len(lines[marks[0] + 1:marks[1]]) if len(marks) == 2 else None
 
 
-def bench_one(n, seconds, changes, idle_seconds, work):
+def bench_one(n, seconds, changes, work):
     scenario = work / f"bench-{n}.json"
     scenario.write_text(sh(sys.executable, str(ROOT / "bench" / "gen_scenario.py"), str(n)))
     result = {"modems": n}
     result["render"] = json.loads(sh(str(BUILD / "bin" / "render-bench"), str(n), "200"))
     bus = harness.PrivateBus()
     sim = harness.start_mmsim(bus, str(scenario), timeout=60)
-    exporter = Exporter(bus.address, ["--refresh-interval=1h"])
+    # No resync round (every 30 s by default) may fall into a measurement:
+    # its D-Bus calls would count as caused by scrapes. bench/idle.py
+    # measures with the defaults.
+    exporter = Exporter(bus.address, [REFRESH_FLAG])
     try:
         exporter.wait_healthy(timeout=20)
         exporter.wait_metrics(lambda m: m.has("modemmanager_modems") and
@@ -226,11 +232,6 @@ def bench_one(n, seconds, changes, idle_seconds, work):
         result["dbus_messages_per_1000_scrapes"] = dbus_messages_during_scrapes(
             bus, exporter, 1000 if changes > 10 else 50)
         result["change_visible"] = change_latency(sim, exporter, device_id, changes)
-        # Idle: the default signal rate, no scrapes, nothing changing.
-        before = cpu_seconds(collector) + cpu_seconds(frontend)
-        time.sleep(idle_seconds)
-        used = cpu_seconds(collector) + cpu_seconds(frontend) - before
-        result["idle_cpu_percent"] = 100 * used / idle_seconds
     finally:
         exporter.stop()
         sim.stop()
@@ -238,117 +239,15 @@ def bench_one(n, seconds, changes, idle_seconds, work):
     return result
 
 
-def machine():
-    model = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
-    return {"cpu": model, "cores": os.cpu_count(), "kernel": platform.release(),
-            "date": datetime.date.today().isoformat(), "commit": commit}
-
-
-def pss_total(r, key, kind="pss"):
-    return r[key]["collector"][kind] + r[key]["frontend"][kind]
-
-
-def write_results(results, info, path):
-    rows = []
-    for r in results:
-        w, g, c = r["wrk"]["keepalive"], r["wrk"]["keepalive_gzip"], r["wrk"]["new_connection"]
-        ng = r["nginx"]["keepalive"]
-        rows.append(
-            f"| {r['modems']} | {r['render']['render_us_median']:.0f} µs | "
-            f"{r['render']['gzip_us_median']:.0f} µs | "
-            f"{r['body_bytes'] / 1024:.0f} KiB / {r['gzip_bytes'] / 1024:.1f} KiB | "
-            f"{w['p50_ms']:.2f} / {w['p99_ms']:.2f} ms | {w['rps']:.0f} | "
-            f"{g['p50_ms']:.2f} / {g['p99_ms']:.2f} ms | {g['rps']:.0f} | "
-            f"{c['rps']:.0f} | {ng['rps']:.0f} ({100 * w['rps'] / ng['rps']:.0f} %) | "
-            f"{r['nginx']['keepalive_gzip']['rps']:.0f} ({100 * g['rps'] / r['nginx']['keepalive_gzip']['rps']:.0f} %) | "
-            f"{pss_total(r, 'memory_idle_kib') / 1024:.1f} / {pss_total(r, 'memory_load_kib') / 1024:.1f} MiB | "
-            f"{pss_total(r, 'memory_idle_kib', 'anonymous') / 1024:.1f} / "
-            f"{pss_total(r, 'memory_load_kib', 'anonymous') / 1024:.1f} MiB | "
-            f"{r['dbus_messages_per_1000_scrapes']} | "
-            f"{r['change_visible']['median_ms']:.0f} / {r['change_visible']['p99_ms']:.0f} ms | "
-            f"{r['idle_cpu_percent']:.3f} % |")
-    text = f"""# Benchmark results
-
-Produced by `bench/run.sh` on {info['date']}, commit `{info['commit']}`, on
-{info['cores']} cores of {info['cpu']} (Linux {info['kernel']}). Every figure
-below was measured in that run; `results.json` holds all of them and
-`results.png` plots latency and memory against the number of modems.
-
-Columns: render = time to turn one snapshot into the text exposition, and
-gzip = time to compress it: the frontend does both once per change, never per
-scrape, so they are what a scrape would cost on top of the figures below
-without the cache (the before/after of the design); body = plain / gzip size; plain and gzip = `wrk`
-with 4 keep-alive connections for {results[0]['seconds']} s, without and with
-`Accept-Encoding: gzip` (what Prometheus sends); new conn = `Connection:
-close` on every request; nginx = nginx serving the same bytes as a static file
-in the same run, and our share of its req/s; PSS = collector + frontend,
-idle (after a change seen through gzip scrapes only, as Prometheus scrapes) /
-after the load; private = the same for their anonymous memory, which unlike
-PSS does not move with what else runs on the machine; D-Bus = messages on the bus during 1000 scrapes;
-change = a ModemManager property change until /metrics shows it, median / p99
-over {results[0]['changes']} changes; idle CPU = both processes, no scrapes,
-`--signal-rate 5s`, over {results[0]['idle_seconds']} s.
-
-| modems | render | gzip | body | plain p50 / p99 | plain req/s | gzip p50 / p99 | gzip req/s | new conn req/s | nginx plain req/s | nginx gzip req/s | PSS | private | D-Bus | change | idle CPU |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
-""" + "\n".join(rows) + "\n"
-    text += "\n" + targets(results) + "\n"
-    # The before/after figures of changes, written by hand, follow the run.
-    history = path.parent / "BEFORE-AFTER.md"
-    if history.exists():
-        text += "\n" + history.read_text()
-    path.write_text(text)
-
-
-def targets(results):
-    """DESIGN.md's targets, met or not, from this run's figures."""
-    by_n = {r["modems"]: r for r in results}
-    lines = ["## Targets", "", "| target | figure | met |", "|---|---|---|"]
-
-    def row(what, figure, ok):
-        lines.append(f"| {what} | {figure} | {'yes' if ok else 'no'} |")
-
-    if 64 in by_n:
-        r = by_n[64]
-        g, p = r["wrk"]["keepalive_gzip"], r["wrk"]["keepalive"]
-        row("64 modems: p99 < 1 ms (gzip, as Prometheus asks)", f"{g['p99_ms']:.2f} ms", g["p99_ms"] < 1)
-        row("64 modems: p99 < 1 ms (plain)", f"{p['p99_ms']:.2f} ms", p["p99_ms"] < 1)
-        for kind in ("keepalive", "keepalive_gzip"):
-            share = r["wrk"][kind]["rps"] / r["nginx"][kind]["rps"]
-            row(f"64 modems: req/s ≥ 50 % of nginx ({'gzip' if 'gzip' in kind else 'plain'})",
-                f"{100 * share:.0f} %", share >= 0.5)
-    row("0 D-Bus messages caused by scrapes",
-        ", ".join(str(r["dbus_messages_per_1000_scrapes"]) for r in results),
-        all(r["dbus_messages_per_1000_scrapes"] == 0 for r in results))
-    for n in (16, 64):
-        if n in by_n:
-            med = by_n[n]["change_visible"]["median_ms"]
-            row(f"{n} modems: change visible < 200 ms median", f"{med:.0f} ms", med < 200)
-    if 16 in by_n:
-        pss = pss_total(by_n[16], "memory_idle_kib") / 1024
-        row("16 modems: PSS ≤ 8 MiB (idle)", f"{pss:.1f} MiB", pss <= 8)
-        cpu = by_n[16]["idle_cpu_percent"]
-        row("16 modems: idle CPU < 0.1 % of a core", f"{cpu:.3f} %", cpu < 0.1)
-    if 16 in by_n and 64 in by_n:
-        for kind, name in (("pss", "PSS"), ("anonymous", "private")):
-            per = (pss_total(by_n[64], "memory_idle_kib", kind) -
-                   pss_total(by_n[16], "memory_idle_kib", kind)) / 48
-            row(f"≤ 32 KiB more per modem (16 → 64, idle {name})", f"{per:.0f} KiB", per <= 32)
-    return "\n".join(lines)
-
-
 def plot(results, path):
     data = path.with_suffix(".dat")
     with open(data, "w") as f:
         for r in results:
-            f.write(f"{r['modems']} {r['wrk']['keepalive']['p99_ms']} {r['wrk']['keepalive_gzip']['p99_ms']} "
-                    f"{pss_total(r, 'memory_load_kib') / 1024}\n")
+            runs = r["runs"]
+            med = lambda get: statistics.median(get(x) for x in runs)  # noqa: E731
+            f.write(f"{r['modems']} {med(lambda x: x['wrk']['keepalive']['p99_ms'])} "
+                    f"{med(lambda x: x['wrk']['keepalive_gzip']['p99_ms'])} "
+                    f"{med(lambda x: bench_report.pss_total(x, 'memory_load_kib')) / 1024}\n")
     script = f"""
 set terminal png size 900,420
 set output '{path}'
@@ -366,48 +265,67 @@ unset multiplot
     data.unlink()
 
 
+def smoke_checks(result):
+    """What one short run can show: (check, passed, figure)."""
+    w = result["wrk"]
+    return [
+        ("no D-Bus message caused by scrapes", result["dbus_messages_per_1000_scrapes"] == 0,
+         result["dbus_messages_per_1000_scrapes"]),
+        ("plain scrapes without errors", w["keepalive"]["errors"] == 0 and not w["keepalive"]["socket_errors"],
+         w["keepalive"]),
+        ("gzip scrapes without errors",
+         w["keepalive_gzip"]["errors"] == 0 and not w["keepalive_gzip"]["socket_errors"], w["keepalive_gzip"]),
+        ("a change visible within 5 s", result["change_visible"]["p99_ms"] < 5000, result["change_visible"]),
+    ]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true",
-                        help="N=4, a few seconds: proves the harness works (CI)")
+                        help="N=4 once, a few seconds: proves the harness works (CI); writes nothing")
     parser.add_argument("--modems", type=int, nargs="*", default=[1, 16, 64, 256])
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per run")
+    parser.add_argument("--runs", type=int, default=3, help="runs per modem count")
     parser.add_argument("--from-json", action="store_true",
-                        help="rewrite RESULTS.md and the plot from results.json, measuring nothing")
+                        help="rewrite RESULTS.md and the plot from bench/results/bench.json, measuring nothing")
     args = parser.parse_args()
+    out = ROOT / "bench"
     if args.from_json:
-        saved = json.loads((ROOT / "bench" / "results.json").read_text())
-        write_results(saved["results"], saved["machine"], ROOT / "bench" / "RESULTS.md")
-        plot(saved["results"], ROOT / "bench" / "results.png")
-        return
+        plot(result_files.read("bench")["results"], out / "results.png")
+        figures.main_write()
+        return 0
     if args.smoke:
-        counts, seconds, changes, idle = [4], 1, 5, 2
+        counts, seconds, changes, runs = [4], 1, 5, 1
     else:
-        counts, seconds, changes, idle = args.modems, args.seconds, 100, 60
+        counts, seconds, changes, runs = args.modems, args.seconds, 100, args.runs
     work = Path(tempfile.mkdtemp(prefix="mmx-bench-"))
     results = []
     try:
         for n in counts:
-            print(f"== {n} modems", flush=True)
-            r = bench_one(n, seconds, changes, idle, work)
-            r.update(seconds=seconds, changes=changes, idle_seconds=idle)
-            print(json.dumps(r), flush=True)
-            results.append(r)
+            entry = {"modems": n, "runs": []}
+            for k in range(runs):
+                print(f"== {n} modems, run {k + 1} of {runs}", flush=True)
+                entry["runs"].append(bench_one(n, seconds, changes, work))
+                print(json.dumps(entry["runs"][-1]), flush=True)
+            results.append(entry)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    info = machine()
     if args.smoke:
-        for r in results:
-            assert r["dbus_messages_per_1000_scrapes"] == 0, r
-            assert r["wrk"]["keepalive"]["errors"] == 0, r
-        print("bench smoke: 1 passed, 0 failed")
-        return
-    out = ROOT / "bench"
-    (out / "results.json").write_text(json.dumps({"machine": info, "results": results}, indent=1))
-    write_results(results, info, out / "RESULTS.md")
+        checks = smoke_checks(results[0]["runs"][0])
+        for what, ok, figure in checks:
+            print(f"bench smoke: {'ok  ' if ok else 'FAIL'} {what}: {figure}")
+        failed = [what for what, ok, _ in checks if not ok]
+        print(f"bench smoke: {len(checks) - len(failed)} of {len(checks)} checks passed")
+        return 1 if failed else 0
+    command = "bench/run.py " + " ".join(sys.argv[1:])
+    path = result_files.write("bench", {"seconds": seconds, "changes": changes, "nginx_conf": NGINX_CONF,
+                                        "exporter_flags": REFRESH_FLAG,
+                                        "results": results}, command.strip())
     plot(results, out / "results.png")
-    print(f"wrote {out / 'RESULTS.md'} and {out / 'results.png'}")
+    figures.main_write()
+    print(f"wrote {path}, {out / 'RESULTS.md'} and {out / 'results.png'}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One command for the benchmarks: installs what they need, builds, runs them
-# and writes bench/RESULTS.md, bench/results.json and bench/results.png.
+# and writes bench/results/bench.json, bench/RESULTS.md and bench/results.png.
+# Every figure the documents quote: scripts/measure.sh.
 #
-#   ./bench/run.sh            N = 1, 16, 64, 256 (a few minutes)
+#   ./bench/run.sh            N = 1, 16, 64, 256, three runs each (about 20 minutes)
 #   ./bench/run.sh --smoke    N = 4, a few seconds (CI runs this)
 set -euo pipefail
 cd "$(dirname "$0")/.."
