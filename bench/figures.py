@@ -148,12 +148,12 @@ def block_fleet():
     if not figures:
         return NOT_MEASURED
     rows = [[r["label"], f"{r['bytes_per_day'] / 1e6:.2f}", f"{r['bytes_per_scrape']:.0f}",
-             f"{r['bytes_per_sample']:.1f}"] for r in figures["rows"]]
+             f"{r['bytes_per_sample']:.1f}", f"{r['wal_bytes_per_day'] / 1e6:.2f}"] for r in figures["rows"]]
     shipped = figures["rows"][0]
     return (stamp_line(data) + f"Each configuration ran {figures['seconds_per_variant']:g} s with the rhythm "
             f"divided by {figures['rhythm_divided_by']:g}; per day at one scrape every 30 s.\n\n"
             f"<!-- measured: {shipped['bytes_per_day']:.0f} bytes/day (the shipped configuration) -->\n\n"
-            + table(["configuration", "MB/day", "bytes/scrape", "bytes/sample"], rows))
+            + table(["configuration", "MB/day", "bytes/scrape", "bytes/sample", "WAL MB/day"], rows))
 
 
 def block_fleet_wal():

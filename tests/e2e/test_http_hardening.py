@@ -182,7 +182,6 @@ class Watch:
             "listen_overflows": listen_overflows() - self.overflows_before,
         }
         print(f"FIGURES {self.name}: {json.dumps(self.figures)}")
-        harness.record_figures("hardening", self.name, self.figures)
         assert self.exporter.process.poll() is None, "the collector exited"
         assert self.exporter.process.pid == self.collector
         assert failed == [], f"{len(failed)} of {len(scrapes)} scrapes failed: {failed[:5]}"
@@ -196,6 +195,7 @@ class Watch:
             f"frontend held {self.peak_fds} descriptors ({self.fds_before} before)"
         growth = collector_rss - self.collector_rss_before
         assert growth < COLLECTOR_GROWTH_KIB, f"collector RSS grew by {growth} KiB"
+        harness.record_figures("hardening", self.name, self.figures)
         return False
 
 
