@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -88,7 +89,7 @@ def valgrind_run(work):
     text = log.read_text()
     lost = lambda kind: int(re.search(rf"{kind} lost: ([\d,]+) bytes", text).group(1).replace(",", ""))  # noqa: E731
     no_leaks = "All heap blocks were freed -- no leaks are possible" in text
-    return {"command": " ".join(command[:5] + ["mm-exporter --collector-socket=..."]),
+    return {"command": " ".join(command[:4] + ["--log-file=valgrind.log mm-exporter --collector-socket=..."]),
             "changes": VALGRIND_CHANGES, "replugs": VALGRIND_REPLUGS, "exit_status": status,
             "definitely_lost_bytes": 0 if no_leaks else lost("definitely"),
             "indirectly_lost_bytes": 0 if no_leaks else lost("indirectly"),
@@ -163,8 +164,12 @@ def main():
     if errors:
         print("first errors:", errors[:5])
     if args.no_valgrind:
+        shutil.rmtree(work, ignore_errors=True)
         sys.exit(0 if ok else 1)
-    memcheck = valgrind_run(work)
+    try:
+        memcheck = valgrind_run(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(memcheck, indent=1))
     ok = ok and memcheck["exit_status"] == 0 and memcheck["errors"] == 0 and \
         memcheck["definitely_lost_bytes"] == 0 and memcheck["indirectly_lost_bytes"] == 0
