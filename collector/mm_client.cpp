@@ -30,6 +30,12 @@ struct ModemManagerClient::Round {
   }
 };
 
+std::shared_ptr<ModemManagerClient::Round> ModemManagerClient::detached_round() {
+  auto round = std::make_shared<Round>(this);
+  round->superseded = true;  // not a full collection: its end reports nothing
+  return round;
+}
+
 namespace {
 
 constexpr const char* kDbusService = "org.freedesktop.DBus";
@@ -421,18 +427,13 @@ void ModemManagerClient::poll_location(const std::string& modem_path,
         round->failed = true;
         model_.forget_location(modem_path);
         count_error(e, "GetLocation", modem_path);
-        retry_later("GetLocation " + modem_path, e, [this, modem_path] {
-          auto again = std::make_shared<Round>(this);
-          again->superseded = true;  // not a full collection
-          poll_location(modem_path, again);
-        });
+        retry_later("GetLocation " + modem_path, e,
+                    [this, modem_path] { poll_location(modem_path, detached_round()); });
       });
 }
 
 void ModemManagerClient::poll_cells() {
-  auto round = std::make_shared<Round>(this);
-  round->superseded = true;  // not a full collection
-  poll_all_cells(round, false);
+  poll_all_cells(detached_round(), false);
 }
 
 void ModemManagerClient::poll_all_cells(std::shared_ptr<Round> round, bool only_unknown) {
@@ -480,11 +481,8 @@ void ModemManagerClient::poll_cell(const std::string& modem_path, std::shared_pt
         round->failed = true;
         model_.forget_cells(modem_path);
         count_error(e, "GetCellInfo", modem_path);
-        retry_later("GetCellInfo " + modem_path, e, [this, modem_path] {
-          auto again = std::make_shared<Round>(this);
-          again->superseded = true;  // not a full collection
-          poll_cell(modem_path, again);
-        });
+        retry_later("GetCellInfo " + modem_path, e,
+                    [this, modem_path] { poll_cell(modem_path, detached_round()); });
       });
 }
 
@@ -528,11 +526,8 @@ void ModemManagerClient::setup_signal(const std::string& modem_path, std::shared
         signal_setup_pending_.erase(modem_path);
         round->failed = true;
         count_error(e, "Signal.Setup", modem_path);
-        retry_later("Signal.Setup " + modem_path, e, [this, modem_path] {
-          auto again = std::make_shared<Round>(this);
-          again->superseded = true;  // not a full collection
-          setup_signal(modem_path, again);
-        });
+        retry_later("Signal.Setup " + modem_path, e,
+                    [this, modem_path] { setup_signal(modem_path, detached_round()); });
       });
 }
 
@@ -567,8 +562,7 @@ void ModemManagerClient::on_interfaces_added(sdbus::Message& message) {
   auto round = current_round_.lock();
   if (!round) {
     // Changes outside a full collection do not count as one.
-    round = std::make_shared<Round>(this);
-    round->superseded = true;
+    round = detached_round();
   }
   sync_linked_objects(round, false);
   setup_signal(path, round);
@@ -602,8 +596,7 @@ void ModemManagerClient::on_properties_changed(sdbus::Message& message) {
   const bool rate_changed = interface == mm::kSignal && changed.count("Rate");
   count_events(path, interface, changed);
   if (!model_.apply_properties_changed(path, interface, std::move(changed), invalidated)) return;
-  std::shared_ptr<Round> detached = std::make_shared<Round>(this);
-  detached->superseded = true;  // not a full collection
+  std::shared_ptr<Round> detached = detached_round();
   if (links_changed) {
     sync_linked_objects(detached, false);
     drop_unused_proxies();
@@ -618,8 +611,7 @@ void ModemManagerClient::on_properties_changed(sdbus::Message& message) {
       std::weak_ptr<bool> alive = alive_;
       options_.schedule(kLocationRecheckDelay, [this, alive, path] {
         if (alive.expired()) return;
-        auto round = std::make_shared<Round>(this);
-        round->superseded = true;
+        auto round = detached_round();
         poll_location(path, round);
         poll_cell(path, round);  // the cells of a modem that just registered
       });

@@ -83,6 +83,8 @@ class ModemManagerClient {
   using ReplyHandler = std::function<void(sdbus::MethodReply&)>;
   using ErrorHandler = std::function<void(const sdbus::Error&)>;
 
+  // A round for calls outside a full collection.
+  std::shared_ptr<Round> detached_round();
   sdbus::IProxy& proxy_for(const std::string& path);
   void call(const std::string& path, const char* interface, const char* method,
             const std::function<void(sdbus::MethodCall&)>& arguments, ReplyHandler on_reply,
