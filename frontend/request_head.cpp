@@ -328,9 +328,15 @@ std::optional<std::string> library_head(std::string_view head) {
     rewrite = rewrite || equals_ignoring_case(name, "Range") ||
               (http10 && equals_ignoring_case(name, "Expect"));
   });
-  const std::string_view connection = close ? "close" : keep_alive ? "Keep-Alive" : "";
+  // HTTP/1.0 closes unless asked not to: said, so that httplib's answer
+  // says "Connection: close" rather than offering a keep-alive it won't do.
+  const std::string_view connection = close        ? "close"
+                                      : keep_alive ? "Keep-Alive"
+                                      : http10     ? "close"
+                                                   : "";
   rewrite = rewrite || connection_fields > 1 ||
-            (connection_fields == 1 && connection_value != connection);
+            (connection_fields == 1 && connection_value != connection) ||
+            (connection_fields == 0 && !connection.empty());
   if (!rewrite) return std::nullopt;
 
   std::string out;

@@ -10,6 +10,7 @@ HttpServer::kMaxConnections connections; the collector keeps its pid and
 its RSS. Each test prints the figures docs/SECURITY.md quotes (pytest -s).
 """
 
+import contextlib
 import selectors
 import errno
 import json
@@ -638,21 +639,38 @@ def sixty_four_modems(tmp_path_factory):
     return many_modems(tmp_path_factory, 64)
 
 
+@contextlib.contextmanager
+def exporter_of(bus, scenario, modems, args):
+    """The simulator serving `scenario` and an exporter of its own with
+    `args`, once it shows every modem; both stopped after, and the exporter
+    must then exit 0."""
+    sim = harness.start_mmsim(bus, str(scenario), timeout=120)
+    exp = Exporter(bus.address, args)
+    try:
+        exp.wait_healthy(timeout=30)
+        exp.wait_metrics(lambda m: m.has("modemmanager_modems") and
+                         m.value("modemmanager_modems") == modems, timeout=60,
+                         what=f"{modems} modems")
+        yield exp
+    finally:
+        status, log = exp.stop()
+        sim.stop()
+        print(f"--- mm-exporter log (tail) ---\n{log[-3000:]}")
+    assert status == 0
+
+
 def test_8_max_requests_caps_scrapes_not_health(bus, sixty_four_modems):
     """--web.max-requests=4 with four scrapes whose clients stopped reading
     a body of 741 KiB: the fifth gets 503 at once, /health is served, and the
     write timeout frees the four."""
-    sim = harness.start_mmsim(bus, str(sixty_four_modems), timeout=60)
-    exp = Exporter(bus.address, ["--web.max-requests=4", "--log.level=debug"])
     stalled = []
-    try:
-        exp.wait_healthy(timeout=20)
-        exp.wait_metrics(lambda m: m.has("modemmanager_modems") and
-                         m.value("modemmanager_modems") == 64, timeout=30, what="64 modems")
+    with exporter_of(bus, sixty_four_modems, 64, ["--web.max-requests=4", "--log.level=debug"]) as exp, \
+            contextlib.ExitStack() as closing:
+        closing.callback(lambda: [s.close() for s in stalled])
         with Watch(exp, "8 --web.max-requests=4", scrape_path="/health", needle="OK"):
             for _ in range(4):
                 # A small window and segments: the server's socket buffer
-                # stays small, and its worker waits to write.
+                # stays small, and the response waits to be sent.
                 s = connect(exp.port, rcvbuf=4096, mss=536)
                 s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
                 stalled.append(s)
@@ -676,13 +694,6 @@ def test_8_max_requests_caps_scrapes_not_health(bus, sixty_four_modems):
         print(f"max-requests: 503 after {1000 * took:.1f} ms; scrapes served again "
               f"{freed:.1f} s after the stall (write timeout {WRITE_TIMEOUT_S:.0f} s)")
         assert WRITE_TIMEOUT_S - 1 <= freed <= WRITE_TIMEOUT_S + 2.5
-    finally:
-        for s in stalled:
-            s.close()
-        status, log = exp.stop()
-        sim.stop()
-        print(f"--- mm-exporter log (tail) ---\n{log[-3000:]}")
-    assert status == 0
 
 
 # --- Beyond the known weaknesses: slowloris, pipelined garbage, slow heads -
@@ -803,13 +814,10 @@ def test_clients_that_never_read_delay_no_one(bus, tmp_path_factory):
     normal scrape, /health and the landing page are each answered within
     1 s, and the frontend's memory grows by far less than one body: each
     stalled response holds a reference to the cached body, not a copy."""
-    sim = harness.start_mmsim(bus, str(many_modems(tmp_path_factory, 256)), timeout=120)
-    exp = Exporter(bus.address, ["--log.level=info"])
     stalled = []
-    try:
-        exp.wait_healthy(timeout=30)
-        exp.wait_metrics(lambda m: m.has("modemmanager_modems") and
-                         m.value("modemmanager_modems") == 256, timeout=60, what="256 modems")
+    with exporter_of(bus, many_modems(tmp_path_factory, 256), 256, ["--log.level=info"]) as exp, \
+            contextlib.ExitStack() as closing:
+        closing.callback(lambda: [s.close() for s in stalled])
         body = http_get(exp.url("/metrics"), timeout=10).body
         assert len(body) > 2_000_000, len(body)
         frontend = exp.frontend_pid()
@@ -840,10 +848,3 @@ def test_clients_that_never_read_delay_no_one(bus, tmp_path_factory):
         assert all(t < SCRAPE_BOUND_S for t in timings.values()), timings
         # A copy a client would be 75 MB; references cost their heads.
         assert rss_stalled - rss_before < len(body) // 1024, (rss_before, rss_stalled)
-    finally:
-        for s in stalled:
-            s.close()
-        status, log = exp.stop()
-        sim.stop()
-        print(f"--- mm-exporter log (tail) ---\n{log[-2000:]}")
-    assert status == 0

@@ -150,7 +150,7 @@ TEST_CASE("request head: Expect is refused on HTTP/1.1 and ignored on HTTP/1.0")
   CHECK(scan(http10).state == HeadScan::State::kComplete);
   const auto rewritten = mmx::library_head(http10);
   REQUIRE(rewritten);
-  CHECK(*rewritten == "GET /metrics HTTP/1.0\r\nAccept: */*\r\n\r\n");
+  CHECK(*rewritten == "GET /metrics HTTP/1.0\r\nAccept: */*\r\nConnection: close\r\n\r\n");
 }
 
 TEST_CASE("request head: %uXXXX escapes, which httplib decodes, are screened") {
@@ -184,7 +184,10 @@ TEST_CASE("request head: what httplib is handed") {
         "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n");
   CHECK(*mmx::library_head(kGet + "Connection: Upgrade\r\n\r\n") == kGet + "\r\n");
   // Bare LF line ends, which the screening accepts, become CRLF.
-  CHECK(*mmx::library_head("GET / HTTP/1.0\nAccept: */*\n\n") ==
-        "GET / HTTP/1.0\r\nAccept: */*\r\n\r\n");
+  CHECK(*mmx::library_head("GET / HTTP/1.0\nAccept: */*\nConnection: close\n\n") ==
+        "GET / HTTP/1.0\r\nAccept: */*\r\nConnection: close\r\n\r\n");
+  // HTTP/1.0 without keep-alive says it closes.
+  CHECK(*mmx::library_head("GET / HTTP/1.0\r\n\r\n") ==
+        "GET / HTTP/1.0\r\nConnection: close\r\n\r\n");
   CHECK(*mmx::library_head(kGet + "Accept: */*\n\r\n") == kGet + "Accept: */*\r\n\r\n");
 }
