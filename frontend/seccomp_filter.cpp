@@ -11,30 +11,23 @@
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#include <iterator>
 #include <memory>
 
-// The rules name syscalls and argument positions as x86_64 and aarch64 have
-// them (clone's flags are its first argument; s390 swaps the first two).
-// Another architecture needs its own review, and its own measurement.
-#if !defined(__x86_64__) && !defined(__aarch64__)
+// The rules name syscalls and argument positions as x86_64, aarch64 and
+// 32-bit ARM (EABI) have them: clone's flags are its first argument on all
+// three (s390 swaps the first two), socket calls are syscalls of their own
+// (not i386's socketcall), and O_ and PROT_ flags are this build's. Another
+// architecture needs its own review, and its own measurement.
+#if !defined(__x86_64__) && !defined(__aarch64__) && !(defined(__arm__) && defined(__ARM_EABI__))
 #error "review frontend/seccomp_filter.cpp for this architecture before building the sandbox"
 #endif
 
 namespace mmx {
 namespace {
 
-// A syscall number as this architecture has it, with its name. SCMP_SYS()
-// gives a negative pseudo number for a syscall the architecture lacks
-// (aarch64 has no open(), poll() or stat()); such a rule is left out, as
-// OpenSSH wraps each of its rules in #ifdef __NR_x.
-struct Syscall {
-  int number;
-  const char* name;
-};
-#define SYSCALL(name)     \
-  Syscall {               \
-    SCMP_SYS(name), #name \
-  }
+// The architectures the rules were reviewed for, by libseccomp's names.
+constexpr const char* kReviewedArchitectures[] = {"x86_64", "aarch64", "arm"};
 
 scmp_arg_cmp arg_equals(unsigned index, std::uint64_t value) {
   return scmp_arg_cmp{index, SCMP_CMP_EQ, value, 0};
@@ -71,13 +64,18 @@ constexpr std::uint64_t kOpenWriteBits = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEN
 // Adds rules to a libseccomp context, or (without one) only records them.
 class FilterBuilder {
  public:
-  explicit FilterBuilder(scmp_filter_ctx ctx) : ctx_(ctx) {}
+  // Rules for `arch` (a libseccomp architecture token), added to `ctx`
+  // unless it is null.
+  FilterBuilder(scmp_filter_ctx ctx, std::uint32_t arch) : ctx_(ctx), arch_(arch) {}
 
-  void allow(Syscall call, const char* condition = "",
+  // Whether this architecture has the syscall at all.
+  bool has(const char* name) const { return number(name) >= 0; }
+
+  void allow(const char* call, const char* condition = "",
              std::initializer_list<scmp_arg_cmp> args = {}) {
     add(call, SCMP_ACT_ALLOW, "allow", condition, args);
   }
-  void fail_with(Syscall call, int error, const char* error_name, const char* condition = "",
+  void fail_with(const char* call, int error, const char* error_name, const char* condition = "",
                  std::initializer_list<scmp_arg_cmp> args = {}) {
     add(call, SCMP_ACT_ERRNO(static_cast<std::uint32_t>(error)), error_name, condition, args);
   }
@@ -87,17 +85,25 @@ class FilterBuilder {
   const std::string& error() const { return error_; }
 
  private:
-  void add(Syscall call, std::uint32_t action, const char* action_name, const char* condition,
+  // The syscall's number on this architecture; negative where it has none
+  // (aarch64 has no open(), poll() or stat(), 32-bit ARM no mmap()), and
+  // such a rule is left out, as OpenSSH wraps each of its rules in
+  // #ifdef __NR_x.
+  int number(const char* name) const { return seccomp_syscall_resolve_name_arch(arch_, name); }
+
+  void add(const char* call, std::uint32_t action, const char* action_name, const char* condition,
            std::initializer_list<scmp_arg_cmp> args) {
-    if (call.number < 0) return;  // not a syscall of this architecture
-    rules_.push_back({call.name, action_name, condition});
+    const int nr = number(call);
+    if (nr < 0) return;
+    rules_.push_back({call, action_name, condition});
     if (ctx_ == nullptr || !error_.empty()) return;
-    const int rc = seccomp_rule_add_array(ctx_, action, call.number,
-                                          static_cast<unsigned>(args.size()), args.begin());
-    if (rc != 0) error_ = std::string("rule for ") + call.name + ": " + std::strerror(-rc);
+    const int rc =
+        seccomp_rule_add_array(ctx_, action, nr, static_cast<unsigned>(args.size()), args.begin());
+    if (rc != 0) error_ = std::string("rule for ") + call + ": " + std::strerror(-rc);
   }
 
   scmp_filter_ctx ctx_;
+  std::uint32_t arch_;
   std::vector<SyscallRule> rules_;
   std::string error_;
 };
@@ -105,126 +111,138 @@ class FilterBuilder {
 // The allowlist. It was measured, not guessed: the end-to-end suite ran
 // against frontends under strace and with the filter in log mode, and the
 // unit tests run every path the frontend takes after the sandbox (threads,
-// sleeps, abort). Each rule says who needs it.
+// sleeps, abort), on x86_64 and, in an emulated machine, on aarch64. Each
+// rule says who needs it.
+//
+// Per architecture: a rule for a syscall an architecture lacks is left out
+// there. 32-bit ARM adds its own: glibc 2.36, built for kernels older than
+// 5.1, tries the 64-bit-time syscalls (*_time64) first and falls back to the
+// old ones only on ENOSYS; 64-bit offsets go through _llseek, memory maps
+// through mmap2, and the stat family through its *64 forms.
 void add_rules(FilterBuilder& f, const SyscallFilterOptions& options) {
   // --- Descriptors it already holds -------------------------------------
   // The snapshot stream (receiver), the stop eventfd's write (stop()),
   // log lines on stderr, systemd's notification socket.
-  f.allow(SYSCALL(read));
-  f.allow(SYSCALL(write));
+  f.allow("read");
+  f.allow("write");
   // glibc's fatal messages (malloc corruption, abort) on stderr.
-  f.allow(SYSCALL(writev));
+  f.allow("writev");
   // process_* metrics: /proc/self/stat and /proc/self/fd, opened before the
   // sandbox and read again at every scrape.
-  f.allow(SYSCALL(pread64));
-  f.allow(SYSCALL(lseek));
-  f.allow(SYSCALL(getdents64));
+  f.allow("pread64");
+  f.allow("lseek");
+  f.allow("_llseek");  // 32-bit ARM's lseek()
+  f.allow("getdents64");
   // Everyone: finished connections, the receiver's lost collector socket.
-  f.allow(SYSCALL(close));
+  f.allow("close");
   // The receiver waits on its socket and eventfd; a response being written
   // on its connection. aarch64's glibc implements poll() with ppoll.
-  if (SCMP_SYS(poll) >= 0) {
-    f.allow(SYSCALL(poll));
+  if (f.has("poll")) {
+    f.allow("poll");
   } else {
-    f.allow(SYSCALL(ppoll));
+    f.allow("ppoll");
   }
 
   // The connection gate's threads wait on one epoll set, made before the
   // sandbox, arm each connection for one event at a time, and set the
   // timer of the earliest deadline. aarch64 has epoll_pwait only.
-  if (SCMP_SYS(epoll_wait) >= 0) {
-    f.allow(SYSCALL(epoll_wait));
+  if (f.has("epoll_wait")) {
+    f.allow("epoll_wait");
   } else {
-    f.allow(SYSCALL(epoll_pwait));
+    f.allow("epoll_pwait");
   }
-  f.allow(SYSCALL(epoll_ctl));
-  f.allow(SYSCALL(timerfd_settime));
+  f.allow("epoll_ctl");
+  f.allow("timerfd_settime");
+  f.allow("timerfd_settime64");
 
   // --- HTTP (connection_gate.h; cpp-httplib only parses and writes into
   // memory) --------------------------------------------------------------
   // New connections on the handed-over listening sockets, with their
   // addresses: nothing about a socket is asked or set after it is accepted
   // (no setsockopt, getsockname, getpeername).
-  f.allow(SYSCALL(accept4));
+  f.allow("accept4");
   // Request heads in (recv), responses out (send; a head and its body in
   // one sendmsg). Nothing to pass a descriptor to but the HTTP clients
   // (TCP) and the collector, whose end refuses every write.
-  f.allow(SYSCALL(recvfrom));
-  f.allow(SYSCALL(sendto));
-  f.allow(SYSCALL(sendmsg));
+  f.allow("recvfrom");
+  f.allow("sendto");
+  f.allow("sendmsg");
   // The end of the last response on a connection, before it is drained
   // and closed (a lingering close): the write side only.
-  f.allow(SYSCALL(shutdown), "how SHUT_WR", {arg_equals(1, SHUT_WR)});
+  f.allow("shutdown", "how SHUT_WR", {arg_equals(1, SHUT_WR)});
 
   // --- Threads (std::thread: the receiver and the gate's)
   // Mutexes, condition variables, joins.
-  f.allow(SYSCALL(futex));
+  f.allow("futex");
+  f.allow("futex_time64");  // 32-bit ARM: timed waits
   // glibc registers every new thread's robust mutex list and rseq area.
-  f.allow(SYSCALL(set_robust_list));
-  f.allow(SYSCALL(rseq));
+  f.allow("set_robust_list");
+  f.allow("rseq");
   // pthread_create(), and nothing that makes a process.
-  f.allow(SYSCALL(clone), "thread flags only (CLONE_THREAD, CLONE_VM, CLONE_SIGHAND, ...)",
+  f.allow("clone", "thread flags only (CLONE_THREAD, CLONE_VM, CLONE_SIGHAND, ...)",
           {arg_masked(0, kCloneCheckedBits, kThreadFlags)});
   // glibc tries clone3 first; its flags are in memory, where a filter
   // cannot look. ENOSYS makes glibc fall back to clone().
-  f.fail_with(SYSCALL(clone3), ENOSYS, "ENOSYS");
+  f.fail_with("clone3", ENOSYS, "ENOSYS");
   // Threads end with exit(), the process with exit_group().
-  f.allow(SYSCALL(exit));
-  f.allow(SYSCALL(exit_group));
+  f.allow("exit");
+  f.allow("exit_group");
 
   // --- Memory (malloc, thread stacks) -------------------------------------
   // Never executable: everything executable was mapped before the sandbox.
-  f.allow(SYSCALL(mmap), "without PROT_EXEC", {arg_masked(2, PROT_EXEC, 0)});
-  f.allow(SYSCALL(mprotect), "without PROT_EXEC", {arg_masked(2, PROT_EXEC, 0)});
-  f.allow(SYSCALL(munmap));
+  f.allow("mmap", "without PROT_EXEC", {arg_masked(2, PROT_EXEC, 0)});
+  f.allow("mmap2", "without PROT_EXEC", {arg_masked(2, PROT_EXEC, 0)});  // 32-bit ARM
+  f.allow("mprotect", "without PROT_EXEC", {arg_masked(2, PROT_EXEC, 0)});
+  f.allow("munmap");
   // malloc returns memory and glibc frees finished threads' stacks.
-  f.allow(SYSCALL(madvise));
+  f.allow("madvise");
   // The main thread's malloc arena grows and shrinks with brk.
-  f.allow(SYSCALL(brk));
+  f.allow("brk");
   // malloc sizes its arena count from the CPU count, which glibc reads from
   // /sys and /proc; both answer EACCES here, and glibc falls back to this.
-  f.allow(SYSCALL(sched_getaffinity));
+  f.allow("sched_getaffinity");
 
   // --- Signals and time ---------------------------------------------------
   // pthread_create() blocks signals around clone(); main() waits for
   // SIGTERM/SIGINT with sigwait().
-  f.allow(SYSCALL(rt_sigprocmask));
-  f.allow(SYSCALL(rt_sigtimedwait));
+  f.allow("rt_sigprocmask");
+  f.allow("rt_sigtimedwait");
+  f.allow("rt_sigtimedwait_time64");
   // glibc installs the handler of its internal SIGSETXID (which applies a
   // setuid() to every thread) when the first thread is created, i.e. after
   // the sandbox. No other signal's disposition may change.
-  f.allow(SYSCALL(rt_sigaction), "glibc's SIGSETXID only", {arg_equals(0, kGlibcSetxidSignal)});
+  f.allow("rt_sigaction", "glibc's SIGSETXID only", {arg_equals(0, kGlibcSetxidSignal)});
   // main() ends the process with SIGTERM to itself when a listener fails or
   // the collector is gone; abort() raises SIGABRT on its own thread. Only
   // this process may be signalled.
-  f.allow(SYSCALL(getpid));
-  f.allow(SYSCALL(gettid));  // raise() names the calling thread to tgkill
-  f.allow(SYSCALL(kill), "this process only",
-          {arg_equals(0, static_cast<std::uint64_t>(::getpid()))});
-  f.allow(SYSCALL(tgkill), "this process only",
-          {arg_equals(0, static_cast<std::uint64_t>(::getpid()))});
+  f.allow("getpid");
+  f.allow("gettid");  // raise() names the calling thread to tgkill
+  f.allow("kill", "this process only", {arg_equals(0, static_cast<std::uint64_t>(::getpid()))});
+  f.allow("tgkill", "this process only", {arg_equals(0, static_cast<std::uint64_t>(::getpid()))});
   // Clocks are read in the vDSO, but through the syscall where the clock
   // source has no vDSO support (some virtual machines).
-  f.allow(SYSCALL(clock_gettime));
+  f.allow("clock_gettime");
+  f.allow("clock_gettime64");
   // std::this_thread::sleep_for: the gate's pause after a failing
   // epoll_wait.
-  f.allow(SYSCALL(clock_nanosleep));
+  f.allow("clock_nanosleep");
+  f.allow("clock_nanosleep_time64");
   // A poll or sleep with a timeout that a stop signal (SIGSTOP/SIGCONT, a
   // debugger, the cgroup freezer) interrupted is resumed by the kernel
   // through this.
-  f.allow(SYSCALL(restart_syscall));
+  f.allow("restart_syscall");
   // OpenSSL's random generator (TLS handshakes) reseeds from the kernel:
   // hourly, and at once in a forked child. It reads entropy, nothing else.
-  f.allow(SYSCALL(getrandom));
+  f.allow("getrandom");
   // process_max_fds: getrlimit() of this process; never setting one.
-  f.allow(SYSCALL(prlimit64), "own limits, read only", {arg_equals(0, 0), arg_equals(2, 0)});
+  f.allow("prlimit64", "own limits, read only", {arg_equals(0, 0), arg_equals(2, 0)});
 
   // --- The collector, by path (--collector-socket) ------------------------
   if (options.allow_unix_connect) {
     // The receiver reconnects when the collector restarts.
-    f.allow(SYSCALL(socket), "AF_UNIX, SOCK_STREAM",
+    f.allow("socket", "AF_UNIX, SOCK_STREAM",
             {arg_equals(0, AF_UNIX), arg_masked(1, 0xf, SOCK_STREAM)});
-    f.allow(SYSCALL(connect));
+    f.allow("connect");
   }
 
   // --- Answered, not allowed ----------------------------------------------
@@ -233,14 +251,18 @@ void add_rules(FilterBuilder& f, const SyscallFilterOptions& options) {
   // /sys/devices/system/cpu/online (then /proc/stat). Nothing is there in
   // the empty root, and every caller copes with a failure, so a read-only
   // open() fails with EACCES; one that could write or create kills.
-  f.fail_with(SYSCALL(open), EACCES, "EACCES", "read-only", {arg_masked(1, kOpenWriteBits, 0)});
-  f.fail_with(SYSCALL(openat), EACCES, "EACCES", "read-only", {arg_masked(2, kOpenWriteBits, 0)});
+  f.fail_with("open", EACCES, "EACCES", "read-only", {arg_masked(1, kOpenWriteBits, 0)});
+  f.fail_with("openat", EACCES, "EACCES", "read-only", {arg_masked(2, kOpenWriteBits, 0)});
   // stat() of those files, and of stdio before its first use.
-  f.fail_with(SYSCALL(stat), EACCES, "EACCES");
-  f.fail_with(SYSCALL(lstat), EACCES, "EACCES");
-  f.fail_with(SYSCALL(fstat), EACCES, "EACCES");
-  f.fail_with(SYSCALL(newfstatat), EACCES, "EACCES");
-  f.fail_with(SYSCALL(statx), EACCES, "EACCES");
+  f.fail_with("stat", EACCES, "EACCES");
+  f.fail_with("lstat", EACCES, "EACCES");
+  f.fail_with("fstat", EACCES, "EACCES");
+  f.fail_with("newfstatat", EACCES, "EACCES");
+  f.fail_with("stat64", EACCES, "EACCES");  // 32-bit ARM's forms
+  f.fail_with("lstat64", EACCES, "EACCES");
+  f.fail_with("fstat64", EACCES, "EACCES");
+  f.fail_with("fstatat64", EACCES, "EACCES");
+  f.fail_with("statx", EACCES, "EACCES");
 }
 
 struct ContextReleaser {
@@ -249,10 +271,18 @@ struct ContextReleaser {
 
 }  // namespace
 
-std::vector<SyscallRule> syscall_filter_rules(const SyscallFilterOptions& options) {
-  FilterBuilder builder(nullptr);
+std::vector<SyscallRule> syscall_filter_rules(const SyscallFilterOptions& options,
+                                              const std::string& architecture) {
+  const std::uint32_t arch = architecture.empty() ? seccomp_arch_native()
+                                                  : seccomp_arch_resolve_name(architecture.c_str());
+  if (arch == 0) return {};
+  FilterBuilder builder(nullptr, arch);
   add_rules(builder, options);
   return builder.rules();
+}
+
+std::vector<std::string> reviewed_architectures() {
+  return {std::begin(kReviewedArchitectures), std::end(kReviewedArchitectures)};
 }
 
 std::string install_syscall_filter(const SyscallFilterOptions& options) {
@@ -280,7 +310,7 @@ std::string install_syscall_filter(const SyscallFilterOptions& options) {
       return std::string("logging: ") + std::strerror(-rc);
     }
   }
-  FilterBuilder builder(ctx.get());
+  FilterBuilder builder(ctx.get(), seccomp_arch_native());
   add_rules(builder, options);
   if (!builder.error().empty()) return builder.error();
   if (int rc = seccomp_load(ctx.get()); rc != 0) {

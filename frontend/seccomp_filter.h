@@ -38,8 +38,15 @@ struct SyscallRule {
 // failed; the caller must then not go on.
 std::string install_syscall_filter(const SyscallFilterOptions& options);
 
-// The rules install_syscall_filter() would load on this architecture, in
-// order; syscalls this architecture does not have are left out.
-std::vector<SyscallRule> syscall_filter_rules(const SyscallFilterOptions& options);
+// The rules install_syscall_filter() would load, in order, on this
+// architecture or on `architecture` (libseccomp's name: "x86_64",
+// "aarch64", "arm"); syscalls an architecture does not have are left out
+// there. Empty for an architecture libseccomp does not know.
+std::vector<SyscallRule> syscall_filter_rules(const SyscallFilterOptions& options,
+                                              const std::string& architecture = "");
+
+// The architectures the rules were reviewed for, by libseccomp's names; the
+// build refuses any other.
+std::vector<std::string> reviewed_architectures();
 
 }  // namespace mmx

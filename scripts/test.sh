@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: the unit tests
-# (CTest, plain and under ASan/UBSan) and the end-to-end tests (pytest).
+# (CTest, plain and under ASan/UBSan), the end-to-end tests (pytest), and the
+# arm64 and armhf cross builds with their unit tests under qemu-user.
 # Exits non-zero when anything fails.
 #
 # Every run is strict: install-deps.sh has installed every tool the tests
@@ -45,5 +46,19 @@ MMX_BUILD_DIR="$PWD/build" /usr/bin/python3 bench/run.py --smoke || status=1
 
 echo "== fuzzing (${MMX_FUZZ_SECONDS:-30}s per target)"
 ./scripts/fuzz.sh "${MMX_FUZZ_SECONDS:-30}" || status=1
+
+# ARM: the packages our users' boards run, and the unit tests under
+# qemu-user. Each stage prints how long it took.
+timed() {
+  local start=$SECONDS
+  "$@" || status=1
+  echo "($* took $((SECONDS - start)) s)"
+}
+for arch in arm64 armhf; do
+  echo "== cross build ($arch): binaries and .deb"
+  timed ./scripts/build-cross.sh "$arch"
+  echo "== unit tests under qemu-user ($arch)"
+  timed ./scripts/test-qemu-user.sh "$arch"
+done
 
 exit "$status"

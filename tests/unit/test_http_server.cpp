@@ -43,8 +43,8 @@ void send_text(const mmx::UniqueFd& fd, const std::string& text) {
 // Everything the server sends until it closes, or until `timeout`.
 std::string read_until_closed(const mmx::UniqueFd& fd, std::chrono::milliseconds timeout = 3s) {
   timeval tv{};
-  tv.tv_sec = timeout.count() / 1000;
-  tv.tv_usec = (timeout.count() % 1000) * 1000;
+  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
   ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   std::string received;
   char buffer[65536];

@@ -2,16 +2,26 @@
 // Helpers several unit tests share.
 
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
 namespace mmx::test {
 
-// Polls `condition` until it holds or `timeout` passes; true when it held.
+// MMX_TEST_TIME_SCALE=N stretches every wait N times (1 to 100): under
+// qemu-user (scripts/test-arm.sh) the same work takes many times longer.
+inline int time_scale() {
+  const char* text = std::getenv("MMX_TEST_TIME_SCALE");
+  const int scale = text == nullptr ? 1 : std::atoi(text);
+  return scale < 1 ? 1 : scale > 100 ? 100 : scale;
+}
+
+// Polls `condition` until it holds or `timeout` (times time_scale()) passes;
+// true when it held.
 template <typename Condition>
 bool eventually(Condition condition,
                 std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = std::chrono::steady_clock::now() + timeout * time_scale();
   while (!condition()) {
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));

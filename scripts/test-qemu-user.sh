@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs the unit tests of a cross build (scripts/build-cross.sh ARCH) under
+# qemu-user, on this machine's kernel.
+#
+#   scripts/test-qemu-user.sh arm64|armhf
+#
+# qemu-user cannot load a seccomp filter (it would apply to qemu itself), so
+# the tests that load the frontend's filter or enter its sandbox are not run
+# here: they are listed as NOT RUN, and scripts/test-arm.sh runs them on an
+# emulated arm64 kernel. Everything else must pass.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ $# -ne 1 ] || { [ "$1" != arm64 ] && [ "$1" != armhf ]; }; then
+  echo "usage: $0 arm64|armhf" >&2
+  exit 2
+fi
+build="build-$1"
+if [ ! -f "$build/CTestTestfile.cmake" ]; then
+  echo "test-qemu-user.sh: no cross build in $build: run scripts/build-cross.sh $1 first" >&2
+  exit 1
+fi
+
+# Tests that start a target binary of their own (a child process) need the
+# kernel to hand it to qemu: binfmt_misc, as qemu-user-static registers it.
+cpu="$([ "$1" = arm64 ] && echo aarch64 || echo arm)"
+if [ ! -e "/proc/sys/fs/binfmt_misc/qemu-$cpu" ] ||
+  ! grep -qx enabled "/proc/sys/fs/binfmt_misc/qemu-$cpu"; then
+  SUDO="$([ "$(id -u)" -eq 0 ] || echo sudo)"
+  if ! dpkg-query -W -f='${Status}' binfmt-support 2>/dev/null | grep -q "install ok installed"; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+      binfmt-support >/dev/null
+  fi
+  [ -e /proc/sys/fs/binfmt_misc/register ] ||
+    $SUDO mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  $SUDO update-binfmts --import "qemu-$cpu" 2>/dev/null || true
+  $SUDO update-binfmts --enable "qemu-$cpu"
+fi
+
+# Shared with scripts/test-arm.sh, which runs exactly these in the VM.
+# shellcheck source=scripts/kernel-tests.sh
+. scripts/kernel-tests.sh
+
+echo "NOT RUN under qemu-user (they need a real kernel's seccomp; scripts/test-arm.sh runs them):"
+(cd "$build" && ctest -N -R "$MMX_KERNEL_TESTS_REGEX") | sed -n 's/^ *Test *#[0-9]*: /  /p'
+# The emulated CPU is many times slower: the tests' waits stretch with it.
+(cd "$build" && MMX_TEST_TIME_SCALE=10 ctest --output-on-failure -j"$(nproc)" \
+  -E "$MMX_KERNEL_TESTS_REGEX")
