@@ -46,8 +46,9 @@ fi
 # host's. libyaml-cpp-dev is not (it would replace the host's): only its
 # runtime library is installed, and the link files come from its .deb below.
 packages=(crossbuild-essential-"$arch" qemu-user-static)
+# libmm-glib0: a unit test loads it (dlopen) to compare value names.
 for p in libsdbus-c++-dev libcapnp-dev libcpp-httplib-dev libssl-dev libseccomp-dev \
-  libsystemd-dev zlib1g-dev libcrypt-dev libyaml-cpp0.7; do
+  libsystemd-dev zlib1g-dev libcrypt-dev libyaml-cpp0.7 libmm-glib0; do
   packages+=("$p:$arch")
 done
 missing=()
