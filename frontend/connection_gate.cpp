@@ -416,17 +416,7 @@ bool ConnectionGate::answer_request(Connection& connection) {
 }
 
 bool ConnectionGate::is_limited(const Connection& connection) const {
-  // The head passed the screening: "METHOD SP target SP version".
-  std::string_view target = connection.head();
-  target.remove_prefix(std::min(target.size(), target.find(' ') + 1));
-  target = target.substr(0, target.find(' '));
-  // Absolute-form: what follows the authority.
-  if (const std::size_t scheme = target.find("://"); scheme != std::string_view::npos) {
-    const std::size_t path = target.find('/', scheme + 3);
-    target = path == std::string_view::npos ? std::string_view("/") : target.substr(path);
-  }
-  target = target.substr(0, target.find('?'));
-  return target == limits_.limited_path;
+  return request_path(connection.head()) == limits_.limited_path;
 }
 
 void ConnectionGate::end_limited(Connection& connection) {

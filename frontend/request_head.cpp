@@ -56,6 +56,16 @@ std::size_t absolute_form_prefix(std::string_view target) {
   return 0;
 }
 
+// The target without an absolute-form's scheme and authority (RFC 9112
+// 3.2.2: the authority is the target's; what routes is the rest): "/x?q",
+// "?q" or "" for "http://host?q" and "http://host".
+std::string_view without_authority(std::string_view target) {
+  const std::size_t prefix = absolute_form_prefix(target);
+  if (prefix == 0) return target;
+  const std::size_t rest = target.find_first_of("/?", prefix);
+  return rest == std::string_view::npos ? std::string_view() : target.substr(rest);
+}
+
 // The request-target forms of RFC 9112 3.2 this server can route: origin
 // ("/metrics"), absolute ("http://host/metrics"), asterisk ("*", OPTIONS'),
 // and authority ("host:443", CONNECT's, answered 405 or 404).
@@ -342,15 +352,9 @@ std::optional<std::string> library_head(std::string_view head) {
   std::string out;
   out.reserve(head.size());
   out.append(line.substr(0, first + 1));
-  if (const std::size_t prefix = absolute_form_prefix(target); prefix != 0) {
-    // RFC 9112 3.2.2: the authority is the target's; what routes is the rest.
-    const std::size_t path = target.find_first_of("/?", prefix);
-    const std::string_view rest = path == std::string_view::npos ? "" : target.substr(path);
-    if (rest.empty() || rest.front() == '?') out += '/';
-    out.append(rest);
-  } else {
-    out.append(target);
-  }
+  const std::string_view origin = without_authority(target);
+  if (origin.empty() || origin.front() == '?') out += '/';
+  out.append(origin);
   out.append(line.substr(second));
   out += "\r\n";
   for_each_header_line(head, [&](std::string_view field, std::string_view) {
@@ -364,6 +368,13 @@ std::optional<std::string> library_head(std::string_view head) {
   }
   out += "\r\n";
   return out;
+}
+
+std::string_view request_path(std::string_view head) {
+  std::string_view target = head.substr(head.find(' ') + 1);
+  target = without_authority(target.substr(0, target.find(' ')));
+  target = target.substr(0, target.find('?'));
+  return target.empty() ? std::string_view("/") : target;
 }
 
 std::string_view request_method(std::string_view received) {

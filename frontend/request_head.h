@@ -81,6 +81,11 @@ HeadVerdict check_request_head(std::string_view head);
 // the one value httplib compares.
 std::optional<std::string> library_head(std::string_view head);
 
+// The path a head that passed check_request_head() is routed by, as sent
+// (not percent-decoded): its target without an absolute-form's scheme and
+// authority, and without the query.
+std::string_view request_path(std::string_view head);
+
 // The method of a head, or of the start of one: "HEAD", "GET", ... ("" when
 // no space has arrived yet). A refusal of HEAD has no body.
 std::string_view request_method(std::string_view received);

@@ -191,3 +191,12 @@ TEST_CASE("request head: what httplib is handed") {
         "GET / HTTP/1.0\r\nConnection: close\r\n\r\n");
   CHECK(*mmx::library_head(kGet + "Accept: */*\n\r\n") == kGet + "Accept: */*\r\n\r\n");
 }
+
+TEST_CASE("request head: the path a head is routed and limited by") {
+  CHECK(mmx::request_path(kGet + "\r\n") == "/metrics");
+  CHECK(mmx::request_path("GET /metrics?x=1 HTTP/1.1\r\nHost: x\r\n\r\n") == "/metrics");
+  CHECK(mmx::request_path("GET HTTP://x:9539/metrics?a HTTP/1.1\r\nHost: x\r\n\r\n") == "/metrics");
+  CHECK(mmx::request_path("GET http://x?a HTTP/1.1\r\nHost: x\r\n\r\n") == "/");
+  CHECK(mmx::request_path("GET http://x HTTP/1.1\r\nHost: x\r\n\r\n") == "/");
+  CHECK(mmx::request_path("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n") == "*");
+}
