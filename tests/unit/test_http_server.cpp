@@ -78,6 +78,22 @@ mmx::UniqueFd stalled_scrape(int port) {
   return fd;
 }
 
+// A stalled scrape that the server has admitted: its 200 has begun to arrive.
+// Waiting for that keeps a later request from overtaking it to the limit.
+mmx::UniqueFd admitted_stalled_scrape(int port) {
+  mmx::UniqueFd fd = stalled_scrape(port);
+  const std::string_view ok = "HTTP/1.1 200 ";
+  std::string start(ok.size(), '\0');
+  REQUIRE(mmx::test::eventually(
+      [&] {
+        return ::recv(fd.get(), start.data(), start.size(), MSG_PEEK | MSG_DONTWAIT) ==
+               static_cast<ssize_t>(start.size());
+      },
+      15s));
+  REQUIRE(start == ok);
+  return fd;
+}
+
 std::size_t count(const std::string& text, const std::string& part) {
   std::size_t n = 0;
   for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
@@ -301,20 +317,13 @@ TEST_CASE("http server: scrapes beyond --web.max-requests get 503") {
   f.send_snapshot(300);  // megabytes of text: a reader that stops reading stalls the writer
 
   // A scrape whose client does not read: its body stays in flight.
-  const mmx::UniqueFd stalled = stalled_scrape(f.port);
+  const mmx::UniqueFd stalled = admitted_stalled_scrape(f.port);
 
   auto client = f.client();
-  std::string body;
-  // Generous, as below: the first plain render of 300 modems is slow on a
-  // loaded machine.
-  REQUIRE(mmx::test::eventually(
-      [&] {
-        auto res = client.Get("/metrics");
-        body = res ? res->body : "";
-        return res && res->status == 503;
-      },
-      15s));
-  CHECK(body == "Limit of concurrent requests reached (1), try again later.\n");
+  auto refused = client.Get("/metrics");
+  REQUIRE(refused);
+  CHECK(refused->status == 503);
+  CHECK(refused->body == "Limit of concurrent requests reached (1), try again later.\n");
   // Other paths are not limited.
   auto health = client.Get("/health");
   REQUIRE(health);
@@ -336,16 +345,11 @@ TEST_CASE("http server: a scrape counts against --web.max-requests until it is s
   Frontend f(options);
   f.send_snapshot(300);
   std::vector<mmx::UniqueFd> stalled;
-  for (int i = 0; i < 2; ++i) stalled.push_back(stalled_scrape(f.port));
+  for (int i = 0; i < 2; ++i) stalled.push_back(admitted_stalled_scrape(f.port));
   auto client = f.client();
-  // Generous: the first plain scrape renders megabytes of text, slowly on
-  // a loaded machine.
-  REQUIRE(mmx::test::eventually(
-      [&] {
-        auto res = client.Get("/metrics");
-        return res && res->status == 503;
-      },
-      15s));
+  auto refused = client.Get("/metrics");
+  REQUIRE(refused);
+  CHECK(refused->status == 503);
   // A client that goes away ends its scrape: the slot is free again.
   stalled.pop_back();
   REQUIRE(mmx::test::eventually([&] {
@@ -362,9 +366,8 @@ TEST_CASE("http server: clients that stop reading hold no thread") {
   // Three times as many as there are threads, each with megabytes to go.
   std::vector<mmx::UniqueFd> stalled;
   for (std::size_t i = 0; i < 3 * mmx::HttpServer::kWorkers; ++i) {
-    stalled.push_back(stalled_scrape(f.port));
+    stalled.push_back(admitted_stalled_scrape(f.port));
   }
-  std::this_thread::sleep_for(300ms);
   auto client = f.client();
   for (const char* path : {"/health", "/", "/metrics"}) {
     CAPTURE(path);
