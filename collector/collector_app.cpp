@@ -19,6 +19,7 @@
 #include "snapshot.capnp.h"
 #include "snapshot_builder.h"
 #include "sockets.h"
+#include "wall_clock.h"
 #include "web_config_check.h"
 
 namespace mmx {
@@ -145,9 +146,7 @@ void CollectorApp::publish_snapshot() {
   // again, in place (fixed-size fields), instead of rebuilding from the model.
   auto snapshot = last_message_->getRoot<schema::Snapshot>();
   snapshot.setSequence(++sequence_);
-  snapshot.setTimeUnixNanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count());
+  snapshot.setTimeUnixNanos(wall_clock_nanos());
   set_collector_process(*last_message_, process);
   auto frame = std::make_shared<const std::vector<std::byte>>(encode_frame(*last_message_));
   last_message_words_ = static_cast<unsigned>(frame->size() / sizeof(capnp::word));

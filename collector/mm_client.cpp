@@ -9,6 +9,7 @@
 #include "dbus_value.h"
 #include "log.h"
 #include "mm_dbus.h"
+#include "wall_clock.h"
 
 namespace mmx {
 
@@ -638,10 +639,7 @@ void ModemManagerClient::on_state_changed(sdbus::Message& message) {
   // count under; its state is then what the first read says.
   const std::string device_id = device_id_of(message.getPath());
   if (device_id.empty()) return;
-  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  options_.events->state_changed(device_id, new_state, reason, now);
+  options_.events->state_changed(device_id, new_state, reason, wall_clock_nanos());
   notify_changed();
 }
 

@@ -1,7 +1,6 @@
 #include "snapshot_builder.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <limits>
 #include <string_view>
@@ -10,6 +9,7 @@
 #include "build_info.h"
 #include "mm_dbus.h"
 #include "snapshot.capnp.h"
+#include "wall_clock.h"
 
 namespace mmx {
 namespace {
@@ -413,9 +413,7 @@ void build_snapshot(const ModemModel& model, const SnapshotContext& context,
   auto snapshot = message.initRoot<s::Snapshot>();
   snapshot.setSequence(context.sequence);
   snapshot.setGeneration(context.generation);
-  snapshot.setTimeUnixNanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count());
+  snapshot.setTimeUnixNanos(wall_clock_nanos());
   snapshot.setHeartbeatIntervalMillis(
       static_cast<std::uint32_t>(context.heartbeat_interval.count()));
 

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "capnp_text.h"
 #include "exposition_parts.h"
 #include "metric_families.h"
 #include "mm_names.h"
@@ -24,10 +25,6 @@ using enum FamilyId;
 // about 100 bytes), so the page is built in one allocation.
 constexpr std::size_t kBytesPerModem = 16 * 1024;
 constexpr std::size_t kBytesBase = 4 * 1024;
-
-std::string_view text(capnp::Text::Reader t) {
-  return {t.cStr(), t.size()};
-}
 
 std::string_view bool_text(bool b) {
   return b ? "true" : "false";

@@ -3,6 +3,7 @@
 #include <set>
 #include <string>
 
+#include "capnp_text.h"
 #include "exposition_parts.h"
 #include "metric_families.h"
 #include "mm_names.h"
@@ -27,10 +28,6 @@ std::string_view role_name(schema::Cell::Reader cell) {
     default:
       return "serving";
   }
-}
-
-std::string_view text(capnp::Text::Reader t) {
-  return {t.cStr(), t.size()};
 }
 
 // A number as label text; "" for `present` false.

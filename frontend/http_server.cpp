@@ -23,6 +23,7 @@
 #include "log.h"
 #include "request_head.h"
 #include "sockets.h"
+#include "wall_clock.h"
 
 namespace mmx {
 namespace {
@@ -31,12 +32,6 @@ constexpr const char* kHealthPath = "/health";
 constexpr const char* kLandingPath = "/";
 constexpr const char* kAllowedMethods = "GET, HEAD";
 constexpr const char* kPlainText = "text/plain; charset=utf-8";
-
-std::int64_t wall_clock_nanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // A response body: a part shared by many responses (kept alive by `owner`)
 // and a part of this response's own. Written by a content provider, so

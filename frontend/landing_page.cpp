@@ -4,14 +4,15 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <cmath>
 #include <vector>
 
+#include "capnp_text.h"
 #include "exposition_writer.h"
 #include "landing_page_style.h"  // generated: the CSS and its SHA-256
 #include "mm_names.h"
 #include "signal_levels.h"
+#include "wall_clock.h"
 
 namespace mmx {
 namespace {
@@ -32,10 +33,6 @@ std::string policy_without_frame_ancestors() {
 const std::string& meta_policy() {
   static const std::string policy = policy_without_frame_ancestors();
   return policy;
-}
-
-std::string_view text(capnp::Text::Reader t) {
-  return {t.cStr(), t.size()};
 }
 
 const char* html_escape(char c) {
@@ -230,9 +227,7 @@ void end_tile(std::string& out) {
 
 std::int64_t now_unix_nanos(const LandingInfo& info) {
   if (info.now_unix_nanos) return *info.now_unix_nanos;
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return wall_clock_nanos();
 }
 
 void append_health(std::string& out, std::optional<schema::Snapshot::Reader> snapshot,
