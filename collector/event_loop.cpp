@@ -7,6 +7,7 @@
 #include <climits>
 #include <cstring>
 
+#include "errno_text.h"
 #include "log.h"
 
 namespace mmx {
@@ -103,7 +104,7 @@ void EventLoop::run() {
     const int n = ::poll(fds.data(), fds.size(), timeout_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
-      log_error("poll failed", {{"err", std::strerror(errno)}});
+      log_error("poll failed", {{"err", errno_text()}});
       return;
     }
     if (bus_ != nullptr && bus_index != SIZE_MAX &&

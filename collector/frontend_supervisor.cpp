@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "child_spawn.h"
+#include "errno_text.h"
 #include "log.h"
 
 namespace mmx {
@@ -62,7 +63,7 @@ bool FrontendSupervisor::start(std::string& error) {
 bool FrontendSupervisor::spawn(std::string& error) {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
-    error = std::string("socketpair: ") + std::strerror(errno);
+    error = errno_text("socketpair");
     return false;
   }
   UniqueFd ours(pair[0]);
@@ -87,7 +88,7 @@ bool FrontendSupervisor::spawn(std::string& error) {
   pid_t pid = -1;
   const int rc = child.spawn(std::move(args), pid);
   if (rc != 0) {
-    error = "cannot start " + options_.binary + ": " + std::strerror(rc);
+    error = errno_text("cannot start " + options_.binary, rc);
     return false;
   }
   pid_ = pid;

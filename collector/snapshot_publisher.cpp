@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "errno_text.h"
 #include "log.h"
 #include "sockets.h"
 
@@ -32,7 +33,7 @@ bool SnapshotPublisher::listen(const std::string& path, std::set<uid_t> allowed_
 bool SnapshotPublisher::listen_on(UniqueFd listener, std::set<uid_t> allowed_uids,
                                   std::string& error) {
   if (!set_nonblocking(listener.get(), true)) {
-    error = std::string("listening socket: ") + std::strerror(errno);
+    error = errno_text("listening socket");
     return false;
   }
   listener_ = std::move(listener);
@@ -48,7 +49,7 @@ void SnapshotPublisher::accept_frontend() {
     ucred peer{};
     socklen_t length = sizeof peer;
     if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0) {
-      log_warn("refused snapshot client", {{"reason", std::strerror(errno)}});
+      log_warn("refused snapshot client", {{"reason", errno_text()}});
       continue;
     }
     if (!allowed_uids_.count(peer.uid)) {
@@ -110,7 +111,7 @@ void SnapshotPublisher::flush(int fd) {
         return;
       }
       if (errno == EINTR) continue;
-      drop(fd, std::strerror(errno));
+      drop(fd, errno_text());
       return;
     }
     c.offset += static_cast<std::size_t>(n);

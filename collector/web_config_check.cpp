@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "child_spawn.h"
+#include "errno_text.h"
 #include "unique_fd.h"
 
 namespace mmx {
@@ -48,7 +49,7 @@ std::string describe_failure(int status, const std::string& output) {
 
 std::string check_web_config(const WebConfigCheck& check) {
   int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return std::string("pipe: ") + std::strerror(errno);
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return errno_text("pipe");
   UniqueFd read_end(pipe_fds[0]);
   UniqueFd write_end(pipe_fds[1]);
 
@@ -61,7 +62,7 @@ std::string check_web_config(const WebConfigCheck& check) {
   pid_t pid = -1;
   const int rc = child.spawn(std::move(args), pid);
   if (rc != 0) {
-    return "cannot run " + check.frontend_binary + " to check it: " + std::strerror(rc);
+    return errno_text("cannot run " + check.frontend_binary + " to check it", rc);
   }
   write_end.reset();
 

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <vector>
 
+#include "errno_text.h"
+
 namespace mmx {
 namespace {
 
@@ -16,7 +18,7 @@ std::optional<FrontendUser> look_up(const std::string& name, std::string& error)
   std::vector<char> buffer(16 * 1024);
   const int rc = ::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
   if (rc != 0) {
-    error = "cannot look up user \"" + name + "\": " + std::strerror(rc);
+    error = errno_text("cannot look up user \"" + name + "\"", rc);
     return std::nullopt;
   }
   if (found == nullptr) return std::nullopt;

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "errno_text.h"
 #include "log.h"
 
 namespace mmx {
@@ -39,7 +40,7 @@ ServiceNotifier ServiceNotifier::from_environment() {
   UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd || ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), length) != 0) {
     log_warn("cannot connect to systemd's notification socket",
-             {{"socket", path}, {"err", std::strerror(errno)}});
+             {{"socket", path}, {"err", errno_text()}});
     return ServiceNotifier(UniqueFd());
   }
   return ServiceNotifier(std::move(fd));
@@ -51,7 +52,7 @@ void ServiceNotifier::send(const std::string& message) {
   // seccomp filter allows write on any descriptor it holds. systemd learns
   // our pid from the kernel (SO_PASSCRED on its end).
   if (::write(fd_.get(), message.data(), message.size()) < 0) {
-    log_warn("cannot notify systemd", {{"err", std::strerror(errno)}});
+    log_warn("cannot notify systemd", {{"err", errno_text()}});
   }
 }
 
@@ -85,7 +86,7 @@ UniqueFd take_systemd_unix_listener(const std::string& path, std::string& error)
   error.clear();
   const int count = sd_listen_fds(/*unset_environment=*/1);
   if (count < 0) {
-    error = std::string("sockets passed by systemd: ") + std::strerror(-count);
+    error = errno_text("sockets passed by systemd", -count);
     return {};
   }
   UniqueFd found;

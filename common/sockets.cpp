@@ -8,9 +8,10 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include <cerrno>
 #include <charconv>
 #include <cstring>
+
+#include "errno_text.h"
 
 namespace mmx {
 namespace {
@@ -21,10 +22,6 @@ namespace {
 // scrape among them, then retries only after 1 s). The kernel caps it at
 // net.core.somaxconn.
 constexpr int kBacklog = 4096;
-
-std::string errno_text() {
-  return std::strerror(errno);
-}
 
 bool fill_unix_address(const std::string& path, sockaddr_un& addr, std::string& error) {
   std::memset(&addr, 0, sizeof addr);
@@ -124,17 +121,17 @@ UniqueFd listen_unix(const std::string& path, unsigned mode, std::string& error)
   if (!fill_unix_address(path, addr, error)) return {};
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) {
-    error = "socket: " + errno_text();
+    error = errno_text("socket");
     return {};
   }
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    error = "cannot bind " + path + ": " + errno_text();
+    error = errno_text("cannot bind " + path);
     return {};
   }
   if (::chmod(path.c_str(), mode) != 0 || ::listen(fd.get(), kBacklog) != 0) {
-    error = "cannot listen on " + path + ": " + errno_text();
+    error = errno_text("cannot listen on " + path);
     return {};
   }
   return fd;
@@ -145,16 +142,16 @@ UniqueFd listen_on(const ListenAddress& address, std::string& error) {
   return listen_tcp(address, error);
 }
 
-UniqueFd connect_unix(const std::string& path, std::string& error) {
+UniqueFd connect_unix_nonblocking(const std::string& path, std::string& error) {
   sockaddr_un addr{};
   if (!fill_unix_address(path, addr, error)) return {};
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd) {
-    error = "socket: " + errno_text();
+    error = errno_text("socket");
     return {};
   }
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    error = "cannot connect to " + path + ": " + errno_text();
+    error = errno_text("cannot connect to " + path);
     return {};
   }
   return fd;

@@ -26,7 +26,11 @@ UniqueFd listen_tcp(const ListenAddress& address, std::string& error);
 UniqueFd listen_unix(const std::string& path, unsigned mode, std::string& error);
 UniqueFd listen_on(const ListenAddress& address, std::string& error);
 
-UniqueFd connect_unix(const std::string& path, std::string& error);
+// A non-blocking stream socket connected to the Unix socket at `path`; the
+// connection never waits: to a listener that is alive but not accepting,
+// connect() would block until its backlog has room, and a caller stuck
+// there could not be stopped. That is EAGAIN here, a failure like any other.
+UniqueFd connect_unix_nonblocking(const std::string& path, std::string& error);
 
 // "127.0.0.1:9539", "[::]:9539", "unix:/path" for a bound socket.
 std::string local_address(int fd);

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "errno_text.h"
 #include "log.h"
 
 namespace mmx {
@@ -38,7 +39,7 @@ std::uint64_t slot_token(std::uint32_t index, std::uint32_t generation) {
 }
 
 UniqueFd checked(int fd, const char* what) {
-  if (fd < 0) throw std::runtime_error(std::string(what) + ": " + std::strerror(errno));
+  if (fd < 0) throw std::runtime_error(errno_text(what));
   return UniqueFd(fd);
 }
 
@@ -108,7 +109,7 @@ ConnectionGate::ConnectionGate(GateLimits limits, Responder& responder)
   if (!epoll_control(epoll_fd_.get(), EPOLL_CTL_ADD, wake_fd_.get(), EPOLLIN, kWakeToken) ||
       !epoll_control(epoll_fd_.get(), EPOLL_CTL_ADD, timer_fd_.get(), EPOLLIN | EPOLLONESHOT,
                      kTimerToken)) {
-    throw std::runtime_error(std::string("epoll_ctl: ") + std::strerror(errno));
+    throw std::runtime_error(errno_text("epoll_ctl"));
   }
 }
 
@@ -133,7 +134,7 @@ void ConnectionGate::start(Failure on_failure) {
   on_failure_ = std::move(on_failure);
   for (std::size_t i = 0; i < listeners_.size(); ++i) {
     if (!arm_listener(i, EPOLL_CTL_ADD)) {
-      throw std::runtime_error(std::string("epoll_ctl: ") + std::strerror(errno));
+      throw std::runtime_error(errno_text("epoll_ctl"));
     }
   }
   for (std::size_t i = 0; i < std::max<std::size_t>(1, limits_.workers); ++i) {
@@ -192,7 +193,7 @@ void ConnectionGate::run() {
     const int ready = ::epoll_wait(epoll_fd_.get(), &event, 1, -1);
     if (ready < 0) {
       if (errno == EINTR) continue;
-      log_error("epoll_wait failed", {{"err", std::strerror(errno)}});
+      log_error("epoll_wait failed", {{"err", errno_text()}});
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
       continue;
     }
@@ -235,7 +236,7 @@ void ConnectionGate::accept_from(std::size_t index) {
         continue;
       }
       log_error("Stopped serving HTTP: the listening socket failed",
-                {{"address", listener.address}, {"err", std::strerror(error)}});
+                {{"address", listener.address}, {"err", errno_text(error)}});
       {
         std::lock_guard lock(mutex_);
         listener.failed = true;

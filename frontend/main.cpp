@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "errno_text.h"
 #include "exposition.h"
 #include "frontend_flags.h"
 #include "http_server.h"
@@ -48,7 +49,7 @@ int usage_error(const std::string& problem) {
 bool take_systemd_sockets(std::vector<UniqueFd>& out, std::string& error) {
   const int count = sd_listen_fds(1);
   if (count < 0) {
-    error = std::string("--web.systemd-socket: ") + std::strerror(-count);
+    error = errno_text("--web.systemd-socket", -count);
     return false;
   }
   if (count == 0) {

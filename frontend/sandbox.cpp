@@ -14,10 +14,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <optional>
 #include <string_view>
 
+#include "errno_text.h"
 #include "log.h"
 #include "seccomp_filter.h"
 #include "unique_fd.h"
@@ -34,10 +34,6 @@ constexpr std::size_t kSpareDescriptors = 16;
   log_error("Cannot lock the frontend down; exiting",
             {{"step", std::string(step)}, {"err", error}});
   std::_Exit(1);
-}
-
-std::string errno_text(std::string_view call) {
-  return std::string(call) + ": " + std::strerror(errno);
 }
 
 // Entries of the directory `fd` other than "." and "..", read with

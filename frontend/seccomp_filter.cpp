@@ -14,6 +14,8 @@
 #include <iterator>
 #include <memory>
 
+#include "errno_text.h"
+
 // The rules name syscalls and argument positions as x86_64, aarch64 and
 // 32-bit ARM (EABI) have them: clone's flags are its first argument on all
 // three (s390 swaps the first two), socket calls are syscalls of their own
@@ -99,7 +101,7 @@ class FilterBuilder {
     if (ctx_ == nullptr || !error_.empty()) return;
     const int rc =
         seccomp_rule_add_array(ctx_, action, nr, static_cast<unsigned>(args.size()), args.begin());
-    if (rc != 0) error_ = std::string("rule for ") + call + ": " + std::strerror(-rc);
+    if (rc != 0) error_ = errno_text(std::string("rule for ") + call, -rc);
   }
 
   scmp_filter_ctx ctx_;
@@ -299,22 +301,22 @@ std::string install_syscall_filter(const SyscallFilterOptions& options) {
   // here, and is how filters get bypassed: kill, in log mode too.
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
       rc != 0) {
-    return std::string("bad-architecture action: ") + std::strerror(-rc);
+    return errno_text("bad-architecture action", -rc);
   }
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1); rc != 0) {
-    return std::string("thread synchronisation: ") + std::strerror(-rc);
+    return errno_text("thread synchronisation", -rc);
   }
   if (options.mode == SandboxMode::kLog) {
     // Log the EACCES and ENOSYS answers as well: the point is to see all.
     if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_LOG, 1); rc != 0) {
-      return std::string("logging: ") + std::strerror(-rc);
+      return errno_text("logging", -rc);
     }
   }
   FilterBuilder builder(ctx.get(), seccomp_arch_native());
   add_rules(builder, options);
   if (!builder.error().empty()) return builder.error();
   if (int rc = seccomp_load(ctx.get()); rc != 0) {
-    return std::string("seccomp_load: ") + std::strerror(-rc);
+    return errno_text("seccomp_load", -rc);
   }
   return "";
 }

@@ -5,51 +5,23 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include <cerrno>
-#include <cstring>
 #include <span>
 #include <system_error>
 #include <vector>
 
 #include "duration.h"
+#include "errno_text.h"
 #include "framing.h"
 #include "log.h"
 #include "snapshot_limits.h"
+#include "sockets.h"
 
 namespace mmx {
 namespace {
 
 constexpr std::size_t kReadBufferBytes = 64 * 1024;
-
-std::string errno_text() {
-  return std::strerror(errno);
-}
-
-// Like connect_unix(), but never blocks: connecting to a Unix socket whose
-// listener is alive and not accepting waits for room in its backlog, and a
-// receiver stuck there could not be stopped. EAGAIN is one more failure to
-// retry after the backoff.
-UniqueFd connect_without_waiting(const std::string& path, std::string& error) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  if (path.size() >= sizeof address.sun_path) {
-    error = "socket path \"" + path + "\" is too long";
-    return {};
-  }
-  std::memcpy(address.sun_path, path.data(), path.size());
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd) {
-    error = "socket: " + errno_text();
-    return {};
-  }
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-    error = "cannot connect to " + path + ": " + errno_text();
-    return {};
-  }
-  return fd;
-}
 
 // The description may quote the peer's bytes, NULs included.
 std::string describe(const kj::Exception& e) {
@@ -116,7 +88,7 @@ void SnapshotReceiver::run() {
   bool outage_logged = false;
   for (;;) {
     std::string error;
-    UniqueFd fd = connect_without_waiting(socket_path_, error);
+    UniqueFd fd = connect_unix_nonblocking(socket_path_, error);
     if (fd) {
       log_info("Connected to the collector", {{"socket", socket_path_}});
       outage_logged = false;
@@ -156,13 +128,13 @@ std::optional<std::string> SnapshotReceiver::serve(int fd, bool& got_snapshot) {
     pollfd fds[2] = {{fd, POLLIN, 0}, {wake_.get(), POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
-      return "poll: " + errno_text();
+      return errno_text("poll");
     }
     if (fds[1].revents != 0) return std::nullopt;
     const ssize_t n = ::read(fd, buffer.data(), buffer.size());
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
-      return "read: " + errno_text();
+      return errno_text("read");
     }
     if (n == 0) {
       if (decoder.buffered_bytes() == 0) return "collector closed the connection";

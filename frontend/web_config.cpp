@@ -13,6 +13,7 @@
 #include <set>
 
 #include "basic_auth.h"
+#include "errno_text.h"
 #include "unique_fd.h"
 
 namespace mmx {
@@ -77,12 +78,12 @@ std::optional<std::string> read_bounded_file(const std::filesystem::path& path,
   // O_NONBLOCK: a FIFO in place of the file must not hang start-up.
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (!fd) {
-    error = std::strerror(errno);
+    error = errno_text();
     return std::nullopt;
   }
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) {
-    error = std::strerror(errno);
+    error = errno_text();
     return std::nullopt;
   }
   if (!S_ISREG(st.st_mode)) {
@@ -95,7 +96,7 @@ std::optional<std::string> read_bounded_file(const std::filesystem::path& path,
     const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      error = std::strerror(errno);
+      error = errno_text();
       return std::nullopt;
     }
     if (n == 0) break;
