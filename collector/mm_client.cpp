@@ -13,28 +13,39 @@
 
 namespace mmx {
 
-// One full collection. Every call made for it holds a reference; when the
-// last one is released the collection is over and its outcome recorded.
+// The calls made for one purpose. Every call holds a reference; when the
+// last one is released the round is over. Two kinds:
+// - a full collection (resync()) records its outcome then: how long it
+//   took, whether every call succeeded, and that a first collection has
+//   ended. Unless it was superseded: a full collection started after it
+//   has recorded its own outcome already, which is newer.
+// - a detached round (retries, cell polls, what a signal asks for) is not
+//   a collection: its end records nothing.
 struct ModemManagerClient::Round {
   ModemManagerClient* client;
+  std::weak_ptr<bool> client_alive;
+  // 0 for a detached round; else the full collection's number, counting
+  // from 1 in the order they started.
+  std::uint64_t collection = 0;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   bool failed = false;
-  bool superseded = false;
 
-  explicit Round(ModemManagerClient* c) : client(c) {}
+  Round(ModemManagerClient* c, std::uint64_t collection_number)
+      : client(c), client_alive(c->alive_), collection(collection_number) {}
+  bool full_collection() const { return collection != 0; }
+  bool superseded() const { return collection < client->last_recorded_collection_; }
   ~Round() {
-    if (superseded || client == nullptr) return;
+    if (!full_collection() || client_alive.expired() || superseded()) return;
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     client->status_ = CollectionStatus{took.count(), !failed};
+    client->last_recorded_collection_ = collection;
     client->first_collection_done_ = true;
     client->notify_changed();
   }
 };
 
 std::shared_ptr<ModemManagerClient::Round> ModemManagerClient::detached_round() {
-  auto round = std::make_shared<Round>(this);
-  round->superseded = true;  // not a full collection: its end reports nothing
-  return round;
+  return std::make_shared<Round>(this, 0);
 }
 
 namespace {
@@ -78,7 +89,7 @@ ModemManagerClient::ModemManagerClient(sdbus::IConnection& bus, ModemModel& mode
 ModemManagerClient::~ModemManagerClient() {
   // Pending calls are cancelled with their proxies; their rounds must not
   // report back into a destroyed client.
-  if (auto round = current_round_.lock()) round->client = nullptr;
+  alive_.reset();
   matches_.clear();
   proxies_.clear();
   bus_driver_.reset();
@@ -235,8 +246,7 @@ void ModemManagerClient::start() {
 }
 
 void ModemManagerClient::resync() {
-  if (auto previous = current_round_.lock()) previous->superseded = true;
-  auto round = std::make_shared<Round>(this);
+  auto round = std::make_shared<Round>(this, ++collections_started_);
   current_round_ = round;
   // NameHasOwner first: a method call to ModemManager itself would make the
   // bus start the daemon through D-Bus activation, which is not ours to do.

@@ -69,10 +69,10 @@ class ModemManagerClient {
   // Asks every modem for its cells (the --cell-info-interval tick).
   void poll_cells();
 
-  // The last completed full collection.
+  // The outcome of the newest full collection that has ended.
   CollectionStatus collection_status() const { return status_; }
-  // True once the first full collection has ended, done or failed: only
-  // then does the model say anything about ModemManager.
+  // True once a full collection has ended, done or failed, superseded or
+  // not: only then does the model say anything about ModemManager.
   bool first_collection_done() const { return first_collection_done_; }
   CallStats call_stats() const;
   // Called after every change of the model (to schedule a snapshot).
@@ -83,7 +83,7 @@ class ModemManagerClient {
   using ReplyHandler = std::function<void(sdbus::MethodReply&)>;
   using ErrorHandler = std::function<void(const sdbus::Error&)>;
 
-  // A round for calls outside a full collection.
+  // A round for calls outside a full collection: its end records nothing.
   std::shared_ptr<Round> detached_round();
   sdbus::IProxy& proxy_for(const std::string& path);
   void call(const std::string& path, const char* interface, const char* method,
@@ -135,6 +135,10 @@ class ModemManagerClient {
   std::function<void()> on_change_;
   CollectionStatus status_;
   bool first_collection_done_ = false;
+  // Full collections started, and the number of the one whose outcome
+  // status_ holds (0: none yet); an older one ending later is superseded.
+  std::uint64_t collections_started_ = 0;
+  std::uint64_t last_recorded_collection_ = 0;
   CallWindow window_;
   // Calls in flight per object path: their proxies must live until the
   // reply, or the window would wait for a completion that never comes.
@@ -153,8 +157,8 @@ class ModemManagerClient {
   // Each (path, what) failure is logged once; the counter says the rest.
   std::set<std::string> logged_failures_;
   std::set<std::string> linked_pending_;
-  // Delayed callbacks hold a weak reference: they do nothing once the
-  // client is gone (the bus was lost and a new client made).
+  // Delayed callbacks and rounds hold a weak reference: they do nothing
+  // once the client is gone (the bus was lost and a new client made).
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -71,3 +71,19 @@ def test_without_modemmanager_up_is_0_once_it_was_looked_for(bus):
     assert status == 0, log
     assert pages[-1].value("modemmanager_up") == 0
     assert all(p.value("modemmanager_up") == 0 for p in pages if p.has("modemmanager_up"))
+
+
+def test_a_first_collection_slower_than_the_refresh_interval_still_ends(bus, start_mmsim,
+                                                                        start_exporter):
+    sim = start_mmsim("two-modems.json")
+    # GetManagedObjects answers after 2.5 s and a full collection starts
+    # every second: each is overtaken by the next before it ends. The first
+    # to end, superseded or not, ends the start-up and says how long it took.
+    sim.client.delay_object_interface("/org/freedesktop/ModemManager1", OBJECT_MANAGER, 2500)
+    exp = start_exporter("--refresh-interval=1s")
+    m = exp.wait_metrics(lambda m: m.has("modemmanager_up"), timeout=10,
+                         what="the end of the first collection")
+    assert m.value("modemmanager_up") == 1
+    assert m.value("modemmanager_modems") == 2
+    assert m.value("modemmanager_scrape_duration_seconds") >= 2.5
+    assert m.value("modemmanager_scrape_success") == 1
