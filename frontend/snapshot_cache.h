@@ -24,13 +24,17 @@ namespace mmx {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
-// The limits of every reader of a snapshot. A frame holds at most
-// kMaxFrameBytes, so one honest walk of a message reads fewer words than
-// that; a message whose pointers overlap to look larger (the amplification
-// the traversal limit exists for) is cut off there. Each walk gets a reader
-// of its own because the limit counts every read over a reader's lifetime.
-// The renderers read a message about 1.5 times over (they re-read lists), so
-// frames up to some 5 MiB, over a thousand modems, render within the limit.
+// The limits of every reader of a snapshot. The traversal limit is the
+// words of the largest frame (kMaxFrameBytes): a message whose pointers
+// overlap to look larger (the amplification the limit exists for) is cut
+// off there. Each walk gets a reader of its own because the limit
+// counts every read over a reader's lifetime. The renderers read a message
+// up to about 2.6 times over (they walk the modems once per family; the
+// landing page 1.4 times), so frames up to some 3 MiB render within the
+// limit: kMaxModems typical modems take 2.2 MiB (both measured by
+// test_snapshot_reader_options.cpp). A larger frame that passes the
+// snapshot limits fails to render, and costs the connection as a malformed
+// one does.
 // The schema nests five deep (Snapshot, modems, Modem, bearers, Bearer,
 // stats); 16 leaves room to grow.
 inline capnp::ReaderOptions snapshot_reader_options() {
