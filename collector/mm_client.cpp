@@ -71,6 +71,14 @@ bool modem_cannot(const sdbus::Error& error) {
          name == "org.freedesktop.DBus.Error.UnknownObject";
 }
 
+// The modem's State property; 0 (unknown) when it has none.
+std::int32_t modem_state(const MirroredObject& object) {
+  auto modem = object.find(mm::kModem);
+  if (modem == object.end()) return 0;
+  const auto* state = find_property<std::int32_t>(&modem->second, "State");
+  return state != nullptr ? *state : 0;
+}
+
 constexpr std::chrono::seconds kLocationRecheckDelay{2};
 constexpr std::size_t kMaxRememberedFailures = 1024;
 
@@ -414,13 +422,10 @@ void ModemManagerClient::poll_location(const std::string& modem_path,
   const auto enabled = enabled_sources != nullptr ? *enabled_sources : 0u;
   const auto* signals_location = find_property<bool>(&p, "SignalsLocation");
   const bool signals = signals_location != nullptr && *signals_location;
-  auto modem = object.find(mm::kModem);
-  const auto* modem_state =
-      modem != object.end() ? find_property<std::int32_t>(&modem->second, "State") : nullptr;
-  const std::int32_t state = modem_state != nullptr ? *modem_state : 0;
   // ModemManager answers GetLocation only for an enabled modem (WrongState
   // otherwise, e.g. while disabling with its sources still enabled).
-  if ((enabled & kPositionSources) == 0 || signals || state < mm::kModemStateEnabled) {
+  if ((enabled & kPositionSources) == 0 || signals ||
+      modem_state(object) < mm::kModemStateEnabled) {
     model_.forget_location(modem_path);
     return;
   }
@@ -460,11 +465,8 @@ void ModemManagerClient::poll_cell(const std::string& modem_path, std::shared_pt
   if (model_.cell_info_unsupported(modem_path)) return;  // said once is enough
   auto modem_it = model_.modems().find(modem_path);
   if (modem_it == model_.modems().end()) return;
-  auto modem = modem_it->second.find(mm::kModem);
-  if (modem == modem_it->second.end()) return;
-  const auto* state = find_property<std::int32_t>(&modem->second, "State");
   // ModemManager knows cells only once the modem is enabled.
-  if (state == nullptr || *state < mm::kModemStateEnabled) {
+  if (modem_state(modem_it->second) < mm::kModemStateEnabled) {
     model_.forget_cells(modem_path);
     return;
   }
@@ -510,8 +512,7 @@ void ModemManagerClient::setup_signal(const std::string& modem_path, std::shared
   if (modem_it == model_.modems().end()) return;
   const MirroredObject& object = modem_it->second;
   auto signal = object.find(mm::kSignal);
-  auto modem = object.find(mm::kModem);
-  if (signal == object.end() || modem == object.end()) return;
+  if (signal == object.end()) return;
   const std::uint32_t rate = static_cast<std::uint32_t>(std::max<std::int64_t>(
       1, std::chrono::duration_cast<std::chrono::seconds>(options_.signal_rate).count()));
   const auto& sp = signal->second;
@@ -520,10 +521,7 @@ void ModemManagerClient::setup_signal(const std::string& modem_path, std::shared
   if (signal_setup_done_.count(modem_path) && current == rate) return;
   if (signal_setup_pending_.count(modem_path)) return;
   // ModemManager only measures extended signal on an enabled modem.
-  const auto& mp = modem->second;
-  const auto* modem_state = find_property<std::int32_t>(&mp, "State");
-  const std::int32_t state = modem_state != nullptr ? *modem_state : 0;
-  if (state < mm::kModemStateEnabled) return;
+  if (modem_state(object) < mm::kModemStateEnabled) return;
   signal_setup_pending_.insert(modem_path);
   call(
       modem_path, mm::kSignal, "Setup", [rate](sdbus::MethodCall& m) { m << rate; },
