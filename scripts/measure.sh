@@ -10,6 +10,9 @@
 #   ./scripts/measure.sh bench fuzzing   only these (bench idle hardening
 #                                        load faults fuzzing soak fleet)
 #
+# MMX_FLEET_SECONDS=N runs each configuration of the fleet step N seconds
+# instead of 60 (a trial: its result file's command says so).
+#
 # A step that fails leaves its result file out; the documents then say "not
 # yet measured at this commit" for it. Exits non-zero when any step failed.
 set -euo pipefail
@@ -59,10 +62,7 @@ for s in "${steps[@]}"; do
     faults) step faults "${pytest[@]}" tests/e2e/test_faults.py tests/e2e/test_lifecycle.py ;;
     fuzzing) step fuzzing /usr/bin/python3 bench/fuzz_rate.py 60 ;;
     soak) step soak /usr/bin/python3 bench/soak.py --minutes 60 ;;
-    fleet)
-      MMX_FLEET_MEASURE=60 MMX_FLEET_WAL=1 step fleet "${pytest[@]}" tests/e2e/test_fleet.py \
-        -k "measure_bandwidth or measure_wal"
-      ;;
+    fleet) step fleet /usr/bin/python3 bench/fleet_measure.py --seconds "${MMX_FLEET_SECONDS:-60}" ;;
     *) echo "measure.sh: unknown step $s" >&2; exit 2 ;;
   esac
 done

@@ -20,17 +20,10 @@ def skips_allowed():
     return os.environ.get("MMX_ALLOW_SKIPS") == "1"
 
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "opt_in: a measurement run only on request (its environment variable); "
-                   "skipping it is no failure")
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     report = (yield).get_result()
-    if (report.skipped and not hasattr(report, "wasxfail") and not skips_allowed()
-            and item.get_closest_marker("opt_in") is None):
+    if report.skipped and not hasattr(report, "wasxfail") and not skips_allowed():
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = (f"skipped in a strict run: {reason}\n"
