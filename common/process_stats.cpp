@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <string>
 
 namespace mmx {
@@ -22,17 +23,26 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // Fields of /proc/self/stat after the ")" that ends the command name, which
 // may itself contain spaces and parentheses.
-bool read_stat_fields(int fd, unsigned long& utime, unsigned long& stime,
-                      unsigned long long& starttime, long& rss) {
+// The fields of /proc/self/stat the process_* metrics use.
+struct StatFields {
+  unsigned long utime = 0;  // clock ticks
+  unsigned long stime = 0;
+  unsigned long long starttime = 0;  // clock ticks after boot
+  long rss = 0;                      // pages
+};
+
+std::optional<StatFields> read_stat(int fd) {
+  if (fd < 0) return std::nullopt;
   char buffer[1024];
   const ssize_t n = ::pread(fd, buffer, sizeof buffer - 1, 0);
-  if (n <= 0) return false;
+  if (n <= 0) return std::nullopt;
   buffer[n] = '\0';
   const char* after_comm = std::strrchr(buffer, ')');
-  if (after_comm == nullptr) return false;
+  if (after_comm == nullptr) return std::nullopt;
   // Fields 3.. : state ppid pgrp session tty_nr tpgid flags minflt cminflt
   // majflt cmajflt utime(14) stime(15) cutime cstime priority nice
   // num_threads itrealvalue starttime(22) vsize rss(24)
+  StatFields f;
   char state = 0;
   long skip = 0;
   unsigned long uskip = 0;
@@ -41,9 +51,10 @@ bool read_stat_fields(int fd, unsigned long& utime, unsigned long& stime,
                               " %c %ld %ld %ld %ld %ld %lu %lu %lu %lu %lu %lu %lu %ld %ld %ld "
                               "%ld %ld %lld %llu %lu %ld",
                               &state, &skip, &skip, &skip, &skip, &skip, &uskip, &uskip, &uskip,
-                              &uskip, &uskip, &utime, &stime, &skip, &skip, &skip, &skip, &skip,
-                              &llskip, &starttime, &uskip, &rss);
-  return got == 22;
+                              &uskip, &uskip, &f.utime, &f.stime, &skip, &skip, &skip, &skip, &skip,
+                              &llskip, &f.starttime, &uskip, &f.rss);
+  if (got != 22) return std::nullopt;
+  return f;
 }
 
 double boot_time_seconds() {
@@ -95,26 +106,20 @@ ProcessStatsReader::ProcessStatsReader()
       start_time_seconds_(kNaN),
       ticks_per_second_(::sysconf(_SC_CLK_TCK)),
       page_size_(::sysconf(_SC_PAGESIZE)) {
-  unsigned long utime = 0, stime = 0;
-  unsigned long long starttime = 0;
-  long rss = 0;
-  if (stat_ && ticks_per_second_ > 0 &&
-      read_stat_fields(stat_.get(), utime, stime, starttime, rss)) {
-    start_time_seconds_ = boot_time_seconds() +
-                          static_cast<double>(starttime) / static_cast<double>(ticks_per_second_);
+  const auto stat = read_stat(stat_.get());
+  if (stat && ticks_per_second_ > 0) {
+    start_time_seconds_ = boot_time_seconds() + static_cast<double>(stat->starttime) /
+                                                    static_cast<double>(ticks_per_second_);
   }
 }
 
 ProcessSample ProcessStatsReader::sample() const {
   ProcessSample s{kNaN, kNaN, start_time_seconds_, kNaN, kNaN};
-  unsigned long utime = 0, stime = 0;
-  unsigned long long starttime = 0;
-  long rss = 0;
-  if (stat_ && ticks_per_second_ > 0 &&
-      read_stat_fields(stat_.get(), utime, stime, starttime, rss)) {
+  const auto stat = read_stat(stat_.get());
+  if (stat && ticks_per_second_ > 0) {
     s.cpu_seconds_total =
-        static_cast<double>(utime + stime) / static_cast<double>(ticks_per_second_);
-    s.resident_memory_bytes = static_cast<double>(rss) * static_cast<double>(page_size_);
+        static_cast<double>(stat->utime + stat->stime) / static_cast<double>(ticks_per_second_);
+    s.resident_memory_bytes = static_cast<double>(stat->rss) * static_cast<double>(page_size_);
   }
   s.open_fds = count_open_fds(fd_dir_.get());
   struct rlimit limit {};
