@@ -163,35 +163,11 @@ std::string CollectorApp::service_status() const {
   return text + "; " + std::to_string(publisher_.frontend_count()) + " frontend(s) connected";
 }
 
-void CollectorApp::schedule_watchdog(std::chrono::microseconds interval) {
-  // From the event loop itself: a loop that stalls stops the pings, and
-  // systemd restarts the service (WatchdogSec=).
-  loop_.schedule_after(interval, [this, interval] {
-    notifier_.watchdog();
-    schedule_watchdog(interval);
-  });
-}
-
 void CollectorApp::schedule_heartbeat() {
   if (heartbeat_) loop_.cancel(*heartbeat_);
   heartbeat_ = loop_.schedule_after(kHeartbeat, [this] {
     heartbeat_.reset();
     publish_snapshot();
-  });
-}
-
-void CollectorApp::schedule_resync() {
-  loop_.schedule_after(config_.refresh_interval, [this] {
-    if (client_) client_->resync();
-    schedule_resync();
-  });
-}
-
-void CollectorApp::schedule_cell_polls() {
-  if (config_.cell_info_interval <= Duration::zero()) return;
-  loop_.schedule_after(config_.cell_info_interval, [this] {
-    if (client_) client_->poll_cells();
-    schedule_cell_polls();
   });
 }
 
@@ -307,8 +283,14 @@ int CollectorApp::run() {
   if (config_.collector_socket.empty() && !open_listen_sockets(listen_fds)) return 1;
 
   connect_bus();
-  schedule_resync();
-  schedule_cell_polls();
+  loop_.every(config_.refresh_interval, [this] {
+    if (client_) client_->resync();
+  });
+  if (config_.cell_info_interval > Duration::zero()) {
+    loop_.every(config_.cell_info_interval, [this] {
+      if (client_) client_->poll_cells();
+    });
+  }
 
   if (!config_.collector_socket.empty()) {
     std::string error;
@@ -345,7 +327,9 @@ int CollectorApp::run() {
   }
   publish_snapshot();
   notifier_.ready(service_status());
-  if (watchdog_interval) schedule_watchdog(*watchdog_interval);
+  // From the event loop itself: a loop that stalls stops the pings, and
+  // systemd restarts the service (WatchdogSec=).
+  if (watchdog_interval) loop_.every(*watchdog_interval, [this] { notifier_.watchdog(); });
   loop_.run();
   notifier_.stopping("Stopping");
   if (supervisor_) supervisor_->stop(std::chrono::milliseconds(2000));

@@ -41,8 +41,6 @@ class CollectorApp {
   void schedule_snapshot();
   void publish_snapshot();
   void schedule_heartbeat();
-  void schedule_resync();
-  void schedule_cell_polls();
   void handle_signals();
   // SIGHUP in one-command mode: a new frontend, which reads
   // --web.config.file again, once the file is checked.
@@ -51,7 +49,6 @@ class CollectorApp {
   void bus_lost();
   // One line for systemctl status: ModemManager, modems, frontends.
   std::string service_status() const;
-  void schedule_watchdog(std::chrono::microseconds interval);
 
   CollectorConfig config_;
   EventLoop loop_;

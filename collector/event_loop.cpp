@@ -39,6 +39,13 @@ void EventLoop::cancel(TimerId id) {
   }
 }
 
+void EventLoop::every(std::chrono::nanoseconds interval, std::function<void()> callback) {
+  schedule_after(interval, [this, interval, callback = std::move(callback)] {
+    callback();
+    every(interval, callback);
+  });
+}
+
 void EventLoop::bus_failed(const char* why) {
   log_error("lost the D-Bus connection", {{"err", why}});
   auto on_lost = std::move(on_bus_lost_);

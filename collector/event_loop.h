@@ -34,6 +34,9 @@ class EventLoop {
     return schedule(Clock::now() + delay, std::move(callback));
   }
   void cancel(TimerId id);
+  // Runs `callback` every `interval`, the first time one interval from now,
+  // for as long as the loop runs.
+  void every(std::chrono::nanoseconds interval, std::function<void()> callback);
 
   // Drives an sdbus-c++ connection from this loop. `on_lost` runs (once)
   // when the connection fails; the owner then detaches and reconnects.
