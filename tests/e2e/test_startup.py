@@ -3,11 +3,12 @@ has ended, /metrics says nothing about ModemManager, so a scrape in that
 moment records neither an outage (modemmanager_up 0) nor a missing modem
 (docs/METRICS.md, "Start-up")."""
 
+import signal
 import time
 import urllib.error
 
 import harness
-from exporter import Exporter, Metrics, http_get
+from exporter import Exporter, Metrics, http_get, wait_for
 
 LTE = "92397d9b1c56befea399d67c90e21ba6b53728f8"
 UMTS = "a27b99d8ea607432fe05f0075f707fca17a825c8"
@@ -87,3 +88,25 @@ def test_a_first_collection_slower_than_the_refresh_interval_still_ends(bus, sta
     assert m.value("modemmanager_modems") == 2
     assert m.value("modemmanager_scrape_duration_seconds") >= 2.5
     assert m.value("modemmanager_scrape_success") == 1
+
+
+def test_a_collection_that_ends_after_a_newer_one_does_not_replace_its_outcome(bus, start_mmsim,
+                                                                               start_exporter):
+    sim = start_mmsim("two-modems.json")
+    # The first collection's GetManagedObjects answers after 2.5 s; the one
+    # SIGHUP starts answers at once and ends first.
+    sim.client.delay_object_interface("/org/freedesktop/ModemManager1", OBJECT_MANAGER, 2500)
+    exp = start_exporter("--refresh-interval=1h")
+    sim.client.wait_for_call("GetManagedObjects")
+    sim.client.delay_object_interface("/org/freedesktop/ModemManager1", OBJECT_MANAGER, 0)
+    exp.process.send_signal(signal.SIGHUP)
+    m = exp.wait_metrics(lambda m: m.has("modemmanager_up"), what="the second collection's end")
+    newer = m.value("modemmanager_scrape_duration_seconds")
+    assert newer < 2
+    # The first collection gets its answer, reads every SIM and bearer again
+    # (GetAll), and ends: it was overtaken, so it records nothing.
+    reads = len(sim.client.calls("GetAll"))
+    wait_for(lambda: len(sim.client.calls("GetAll")) >= 2 * reads, what="the first collection's reads")
+    time.sleep(0.5)
+    m = exp.wait_metrics(lambda m: m.has("modemmanager_up"), what="metrics")
+    assert m.value("modemmanager_scrape_duration_seconds") == newer
