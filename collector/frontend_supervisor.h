@@ -7,7 +7,7 @@
 // instead of being refused.
 //
 // The frontend starts as the collector's user (root) and confines itself
-// before it reads anything (frontend/sandbox.h): a network namespace of its
+// before it reads anything (frontend/sandbox/sandbox.h): a network namespace of its
 // own, an empty root, the frontend user with no capability, a seccomp
 // allowlist. Doing it there, in one function, keeps posix_spawn here and
 // covers a frontend started by hand or by systemd the same way.

@@ -1,4 +1,4 @@
-// The traversal limit of snapshot_reader_options() (frontend/snapshot_cache.h)
+// The traversal limit of snapshot_reader_options() (frontend/intake/snapshot_cache.h)
 // against what each walk of a snapshot reads: the renderers re-read parts of
 // the message, so the limit must leave room for that on every snapshot a
 // real installation sends.

@@ -22,7 +22,7 @@
 // (not i386's socketcall), and O_ and PROT_ flags are this build's. Another
 // architecture needs its own review, and its own measurement.
 #if !defined(__x86_64__) && !defined(__aarch64__) && !(defined(__arm__) && defined(__ARM_EABI__))
-#error "review frontend/seccomp_filter.cpp for this architecture before building the sandbox"
+#error "review frontend/sandbox/seccomp_filter.cpp for this architecture before building the sandbox"
 #endif
 
 namespace mmx {

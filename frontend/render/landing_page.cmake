@@ -1,4 +1,4 @@
-# The landing page's build pieces: its colouring thresholds and its style sheet.
+# The landing page's style sheet, a build piece of the renderer.
 #
 # The landing page's CSS, compiled in (the sandboxed frontend opens no file)
 # with its SHA-256, so a Content-Security-Policy can allow exactly this style
@@ -16,4 +16,3 @@ configure_file(${CMAKE_CURRENT_SOURCE_DIR}/landing_page_style.h.in
                ${CMAKE_CURRENT_BINARY_DIR}/landing_page_style.h @ONLY)
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
              ${MMX_LANDING_CSS_FILE} ${CMAKE_CURRENT_SOURCE_DIR}/landing_page_style.h.in)
-target_sources(mmx_frontend_core PRIVATE signal_levels.cpp)
