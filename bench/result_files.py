@@ -19,10 +19,13 @@ NAMES = ["bench", "idle", "hardening", "load", "faults", "fuzzing", "soak", "fle
 
 def commit():
     """HEAD's hash, with "-dirty" when the tree differs from it: a figure
-    measured on uncommitted code says so."""
+    measured on uncommitted code says so. The result files themselves do not
+    count: scripts/measure.sh removes a step's committed file before it
+    measures again."""
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True,
                           text=True).stdout.strip() or "unknown"
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "--",
+                            ":(top)", ":(top,exclude)bench/results"],
                            capture_output=True, text=True).stdout.strip()
     return head + ("-dirty" if dirty else "")
 
