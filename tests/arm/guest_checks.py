@@ -1,4 +1,4 @@
-"""The checks scripts/test-arm.sh runs inside the emulated arm64 machine, as
+"""The checks scripts/test-arm.sh runs inside the emulated ARM machine, as
 root, against the installed .deb: the same harness as tests/e2e (private
 bus, simulated ModemManager, the real binaries), on an ARM kernel with its
 seccomp. Each check prints PASS or FAIL with its name on the serial console;
@@ -76,11 +76,14 @@ bus = harness.PrivateBus()
 mmsim = harness.start_mmsim(bus, timeout=SLOW)
 
 
-@check("dpkg installed the arm64 package and its postinst made the user")
+@check("dpkg installed the package of this machine's architecture; its postinst made the user")
 def _():
+    machine = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True,
+                             check=True).stdout.strip()
+    assert machine in ("arm64", "armhf"), machine
     fields = subprocess.run(["dpkg-query", "-W", "-f=${Status} ${Architecture}", "mm-exporter"],
                             capture_output=True, text=True, check=True).stdout
-    assert fields == "install ok installed arm64", fields
+    assert fields == f"install ok installed {machine}", fields
     subprocess.run(["getent", "passwd", "mm-exporter"], check=True, stdout=subprocess.DEVNULL)
 
 
