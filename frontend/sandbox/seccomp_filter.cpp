@@ -113,14 +113,18 @@ class FilterBuilder {
 // The allowlist. It was measured, not guessed: the end-to-end suite ran
 // against frontends under strace and with the filter in log mode, and the
 // unit tests run every path the frontend takes after the sandbox (threads,
-// sleeps, abort), on x86_64 and, in an emulated machine, on aarch64. Each
-// rule says who needs it.
+// sleeps, abort), on x86_64 and, in emulated machines, on aarch64 and 32-bit
+// ARM. Each rule says who needs it.
 //
 // Per architecture: a rule for a syscall an architecture lacks is left out
 // there. 32-bit ARM adds its own: glibc 2.36, built for kernels older than
 // 5.1, tries the 64-bit-time syscalls (*_time64) first and falls back to the
 // old ones only on ENOSYS; 64-bit offsets go through _llseek, memory maps
-// through mmap2, and the stat family through its *64 forms.
+// through mmap2, the stat family through its *64 forms, recv() and send()
+// through recv and send, getrlimit() through ugetrlimit. Those were found
+// on Debian's armmp kernel in an emulated machine (scripts/test-arm.sh
+// armhf), where the unit tests below and the frontend were killed without
+// them.
 void add_rules(FilterBuilder& f, const SyscallFilterOptions& options) {
   // --- Descriptors it already holds -------------------------------------
   // The snapshot stream (receiver), the stop eventfd's write (stop()),
@@ -168,6 +172,10 @@ void add_rules(FilterBuilder& f, const SyscallFilterOptions& options) {
   // (TCP) and the collector, whose end refuses every write.
   f.allow("recvfrom");
   f.allow("sendto");
+  // 32-bit ARM has recv and send of their own, and glibc's recv() and
+  // send() call them (x86_64 and aarch64 go through recvfrom and sendto).
+  f.allow("recv");
+  f.allow("send");
   f.allow("sendmsg");
   // The end of the last response on a connection, before it is drained
   // and closed (a lingering close): the write side only.
@@ -238,6 +246,9 @@ void add_rules(FilterBuilder& f, const SyscallFilterOptions& options) {
   f.allow("getrandom");
   // process_max_fds: getrlimit() of this process; never setting one.
   f.allow("prlimit64", "own limits, read only", {arg_equals(0, 0), arg_equals(2, 0)});
+  // 32-bit ARM's getrlimit() with a 32-bit struct rlimit (no
+  // _FILE_OFFSET_BITS=64): the calling process's limit, and only read.
+  f.allow("ugetrlimit");
 
   // --- The collector, by path (--collector-socket) ------------------------
   if (options.allow_unix_connect) {
