@@ -1,6 +1,6 @@
 # The unit tests that load the frontend's seccomp filter or enter its
 # sandbox, which qemu-user cannot do: scripts/test-qemu-user.sh leaves them
-# out (and lists them), scripts/test-arm.sh runs them on an emulated arm64
+# out (and lists them), scripts/test-arm.sh runs them on an emulated ARM
 # kernel. Sourced by both. A new test of this kind that is not named here
 # fails under qemu-user, loudly.
 #

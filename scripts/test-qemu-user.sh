@@ -6,8 +6,8 @@
 #
 # qemu-user cannot load a seccomp filter (it would apply to qemu itself), so
 # the tests that load the frontend's filter or enter its sandbox are not run
-# here: they are listed as NOT RUN, and scripts/test-arm.sh runs them on an
-# emulated arm64 kernel. Everything else must pass.
+# here: they are listed as NOT RUN, and scripts/test-arm.sh ARCH runs them on
+# an emulated ARM kernel (arm64 in CI). Everything else must pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
