@@ -1,8 +1,9 @@
 # The arrows between the frontend's libraries, checked when the build is
 # configured: a link that breaks one stops cmake with the path that breaks it.
 #
-#   render  -> common, schema                  (pure: no server, no sandbox)
-#   intake  -> common, schema, gzip            (given its renderer, links none)
+#   render  -> common, schema, snapshot        (pure: no server, no sandbox)
+#   snapshot (the check: limits, normalised view) -> common, schema
+#   intake  -> common, schema, snapshot, gzip  (given its renderer, links none)
 #   web, sandbox, gzip -> common at most
 #   http    -> intake, render, web, gzip
 #   core    -> all of them; main() links core
@@ -46,9 +47,11 @@ function(mmx_forbid_links target)
 endfunction()
 
 set(MMX_FRONTEND_LIBRARIES mmx_frontend_core mmx_frontend_http mmx_frontend_intake
-    mmx_frontend_render mmx_frontend_sandbox mmx_frontend_web mmx_frontend_gzip)
+    mmx_frontend_render mmx_frontend_sandbox mmx_frontend_web mmx_frontend_gzip
+    mmx_frontend_snapshot)
 mmx_forbid_links(mmx_frontend_render mmx_frontend_core mmx_frontend_http mmx_frontend_sandbox
                  mmx_frontend_web mmx_frontend_intake mmx_frontend_gzip)
+mmx_forbid_links(mmx_frontend_snapshot ${MMX_FRONTEND_LIBRARIES})
 mmx_forbid_links(mmx_frontend_intake mmx_frontend_core mmx_frontend_http mmx_frontend_sandbox
                  mmx_frontend_web mmx_frontend_render)
 mmx_forbid_links(mmx_frontend_web ${MMX_FRONTEND_LIBRARIES})

@@ -25,6 +25,13 @@ for target in snapshot flags http web_config; do
     status=1
     tail -40 "build-fuzz/fuzz_$target.log"
   fi
-  grep -E "^stat::(number_of_executed_units|peak_rss_mb)|^Done" "build-fuzz/fuzz_$target.log" || true
+  grep -E "^stat::(number_of_executed_units|peak_rss_mb|exporter_status_renders)|^Done" \
+    "build-fuzz/fuzz_$target.log" || true
 done
+# fuzz_snapshot drives every renderer; the exporter status (rendered at each
+# scrape) must have been reached, or the fuzzer tests less than it claims.
+if ! grep -Eq "^stat::exporter_status_renders: [1-9]" build-fuzz/fuzz_snapshot.log; then
+  echo "fuzz.sh: fuzz_snapshot never reached the exporter status" >&2
+  status=1
+fi
 exit "$status"

@@ -7,11 +7,13 @@
 #include <charconv>
 #include <cmath>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "capnp_text.h"
+#include "checked_snapshot.h"
 #include "exposition_parts.h"
 #include "metric_families.h"
 #include "mm_names.h"
@@ -32,11 +34,6 @@ std::string_view bool_text(bool b) {
 
 double bool_value(bool b) {
   return b ? 1.0 : 0.0;
-}
-
-// Bearer indexes are numbers in text; order "2" before "10".
-bool index_less(std::string_view a, std::string_view b) {
-  return a.size() != b.size() ? a.size() < b.size() : a < b;
 }
 
 // What the renderer reads of a bearer and a modem, looked up once: every
@@ -70,11 +67,13 @@ struct ModemView {
   std::optional<schema::Messaging::Reader> messaging;
   std::string labels;  // device_id="…"
   std::vector<BearerView> bearers;
+  std::span<const schema::Sim::Reader> sims;  // by slot, one per slot
 };
 
-ModemView modem_view(schema::Modem::Reader modem) {
-  ModemView v{modem, text(modem.getDeviceId()), modem.getHasModemInterface(), {}, {}, {}, {}, {},
-              {}};
+ModemView modem_view(const CheckedModem& checked) {
+  const auto modem = checked.modem;
+  ModemView v{modem, checked.device_id, modem.getHasModemInterface(), {}, {}, {}, {}, {},
+              {},    checked.sims};
   if (modem.hasThreeGpp()) v.three_gpp = modem.getThreeGpp();
   if (modem.hasSignal()) {
     const auto s = modem.getSignal();
@@ -84,56 +83,30 @@ ModemView modem_view(schema::Modem::Reader modem) {
   }
   if (modem.hasLocation()) v.location = modem.getLocation();
   if (modem.hasMessaging()) v.messaging = modem.getMessaging();
+  append_label(v.labels, "device_id", v.device_id);
+  v.bearers.reserve(checked.bearers.size());
+  for (const CheckedBearer& b : checked.bearers) {
+    BearerView view{b.bearer, b.index, b.stats, v.labels};
+    view.labels.push_back(',');
+    append_label(view.labels, "bearer", b.index);
+    v.bearers.push_back(std::move(view));
+  }
   return v;
 }
 
-// The modems to render: sorted by device id (the collector sorts them too,
-// but the page must not depend on a peer's care), one per device id so no
-// series is ever duplicated, with their label sets rendered once.
-std::vector<ModemView> modem_views(capnp::List<schema::Modem>::Reader modems) {
+// The modems to render, in the checked snapshot's order (by device id, one
+// per device id), with their label sets rendered once.
+std::vector<ModemView> modem_views(const CheckedSnapshot& snapshot) {
   std::vector<ModemView> views;
-  views.reserve(modems.size());
-  for (auto modem : modems) views.push_back(modem_view(modem));
-  // Classic algorithms, not std::ranges: clang 14 (the fuzzing build) cannot
-  // compile libstdc++ 12's ranges.
-  const auto by_device = [](const ModemView& a, const ModemView& b) {
-    return a.device_id < b.device_id;
-  };
-  std::stable_sort(views.begin(), views.end(), by_device);
-  views.erase(std::unique(views.begin(), views.end(),
-                          [](const ModemView& a, const ModemView& b) {
-                            return a.device_id == b.device_id;
-                          }),
-              views.end());
-  for (ModemView& view : views) {
-    append_label(view.labels, "device_id", view.device_id);
-    auto bearers = view.modem.getBearers();
-    view.bearers.reserve(bearers.size());
-    for (auto bearer : bearers) {
-      BearerView b{bearer, text(bearer.getIndex()), {}, {}};
-      if (bearer.hasStats()) b.stats = bearer.getStats();
-      view.bearers.push_back(std::move(b));
-    }
-    std::stable_sort(
-        view.bearers.begin(), view.bearers.end(),
-        [](const BearerView& a, const BearerView& b) { return index_less(a.index, b.index); });
-    view.bearers.erase(
-        std::unique(view.bearers.begin(), view.bearers.end(),
-                    [](const BearerView& a, const BearerView& b) { return a.index == b.index; }),
-        view.bearers.end());
-    for (BearerView& b : view.bearers) {
-      b.labels = view.labels;
-      b.labels.push_back(',');
-      append_label(b.labels, "bearer", b.index);
-    }
-  }
+  views.reserve(snapshot.modems().size());
+  for (const CheckedModem& modem : snapshot.modems()) views.push_back(modem_view(modem));
   return views;
 }
 
 class SnapshotRenderer {
  public:
-  SnapshotRenderer(std::string& out, schema::Snapshot::Reader snapshot, Format format)
-      : w_(out, format), snapshot_(snapshot) {}
+  SnapshotRenderer(std::string& out, const CheckedSnapshot& checked, Format format)
+      : w_(out, format), checked_(checked), snapshot_(checked.raw()) {}
 
   void render() {
     // Before the collector's first full collection has ended, the snapshot
@@ -152,7 +125,7 @@ class SnapshotRenderer {
     // Without ModemManager there is nothing it reports, not even "0 modems":
     // the collector's model was dropped with its bus name.
     if (present) {
-      modems_ = modem_views(snapshot_.getModems());
+      modems_ = modem_views(checked_);
       begin_family(w_, kModemManagerInfo);
       w_.begin_sample();
       w_.label("version", text(manager.getVersion()));
@@ -192,23 +165,13 @@ class SnapshotRenderer {
   void render_collector_calls() {
     const auto collection = snapshot_.getCollection();
 
-    // Sorted by kind; a kind listed twice (a collector bug) is summed rather
-    // than written as a duplicate series.
-    std::vector<std::pair<std::string_view, double>> errors;
-    for (auto e : collection.getErrors()) {
-      errors.emplace_back(text(e.getKind()), static_cast<double>(e.getCount()));
-    }
-    std::stable_sort(errors.begin(), errors.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    // The checked snapshot has the kinds sorted, a kind listed twice (a
+    // collector bug) summed rather than written as a duplicate series.
     begin_family(w_, kScrapeErrorsTotal);
-    for (std::size_t i = 0; i < errors.size();) {
-      double sum = 0;
-      std::size_t j = i;
-      for (; j < errors.size() && errors[j].first == errors[i].first; ++j) sum += errors[j].second;
+    for (const ErrorKindCount& e : checked_.errors()) {
       w_.begin_sample();
-      w_.label("kind", errors[i].first);
-      w_.value(sum);
-      i = j;
+      w_.label("kind", e.kind);
+      w_.value(static_cast<double>(e.count));
     }
     render_dbus_calls(w_, collection);
   }
@@ -594,21 +557,9 @@ class SnapshotRenderer {
 
   void render_sims() {
     begin_family(w_, kSimInfo);
-    std::vector<schema::Sim::Reader> sims;
     char slot_text[16];
     for (const ModemView& m : modems_) {
-      sims.clear();
-      for (auto sim : m.modem.getSims()) sims.push_back(sim);
-      // One series per slot: a slot listed twice would be a duplicate series.
-      std::stable_sort(sims.begin(), sims.end(), [](schema::Sim::Reader a, schema::Sim::Reader b) {
-        return a.getSlot() < b.getSlot();
-      });
-      sims.erase(std::unique(sims.begin(), sims.end(),
-                             [](schema::Sim::Reader a, schema::Sim::Reader b) {
-                               return a.getSlot() == b.getSlot();
-                             }),
-                 sims.end());
-      for (auto sim : sims) {
+      for (auto sim : m.sims) {
         w_.begin_sample();
         w_.rendered_labels(m.labels);
         if (sim.getSlot() != 0) {  // 0: the modem has no SIM slots
@@ -700,6 +651,7 @@ class SnapshotRenderer {
   }
 
   ExpositionWriter w_;
+  const CheckedSnapshot& checked_;
   schema::Snapshot::Reader snapshot_;
   std::vector<ModemView> modems_;
   std::string scratch_;
@@ -735,7 +687,7 @@ void append_process_family(ExpositionWriter& w, const std::string& out, FamilyId
 std::string render_exposition(schema::Snapshot::Reader snapshot, Format format) {
   std::string out;
   out.reserve(kBytesBase + kBytesPerModem * snapshot.getModems().size());
-  SnapshotRenderer(out, snapshot, format).render();
+  SnapshotRenderer(out, CheckedSnapshot(snapshot), format).render();
   return out;
 }
 
@@ -759,11 +711,10 @@ void append_exporter_status(std::string& out, const ExporterStatus& status,
 
   begin_family(w, kExporterSnapshotAgeSeconds);
   if (snapshot) {
-    // A wall clock stepped back would make the age negative; the snapshot
-    // is then as fresh as it gets.
-    const std::int64_t age_nanos = status.now_unix_nanos - snapshot->getTimeUnixNanos();
+    // Any int64 time of the peer's gives an age (0 for a snapshot from the
+    // future: a wall clock stepped back).
     w.begin_sample();
-    value_in_range(w, out, static_cast<double>(std::max<std::int64_t>(age_nanos, 0)) / 1e9,
+    value_in_range(w, out, age_seconds(snapshot->getTimeUnixNanos(), status.now_unix_nanos),
                    per_scrape);
   }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "capnp_text.h"
+#include "checked_snapshot.h"
 #include "exposition_writer.h"
 #include "landing_page_style.h"  // generated: the CSS and its SHA-256
 #include "mm_names.h"
@@ -230,24 +231,19 @@ std::int64_t now_unix_nanos(const LandingInfo& info) {
   return wall_clock_nanos();
 }
 
-void append_health(std::string& out, std::optional<schema::Snapshot::Reader> snapshot,
-                   const LandingInfo& info) {
+void append_health(std::string& out, const CheckedSnapshot* checked, const LandingInfo& info) {
   out.append("<h2>Exporter</h2>\n<ul class=\"health\">\n");
-  begin_tile(out, snapshot ? "good" : "poor", "Collector");
-  out.append(snapshot ? "up" : "down");
+  begin_tile(out, checked != nullptr ? "good" : "poor", "Collector");
+  out.append(checked != nullptr ? "up" : "down");
   end_tile(out);
-  if (!snapshot) {
+  if (checked == nullptr) {
     out.append("</ul>\n");
     return;
   }
+  const auto snapshot = checked->raw();
 
-  // A clock step can make the age negative; it is then "now".
-  // The subtraction is done in double: the snapshot's time is any int64.
-  const double age_seconds =
-      std::max<double>(0.0, (static_cast<double>(now_unix_nanos(info)) -
-                             static_cast<double>(snapshot->getTimeUnixNanos())) /
-                                1e9);
-  const double heartbeat_seconds = snapshot->getHeartbeatIntervalMillis() / 1000.0;
+  const double age_seconds = checked->age_seconds(now_unix_nanos(info));
+  const double heartbeat_seconds = snapshot.getHeartbeatIntervalMillis() / 1000.0;
   // The frontend gives up after three missed heartbeats; one missed is
   // worth a look already.
   begin_tile(out, age_seconds <= 2 * heartbeat_seconds + 1 ? "good" : "fair", "Snapshot age");
@@ -259,8 +255,8 @@ void append_health(std::string& out, std::optional<schema::Snapshot::Reader> sna
   }
   end_tile(out);
 
-  auto manager = snapshot->getManager();
-  const bool pending = snapshot->getFirstCollectionPending();
+  auto manager = snapshot.getManager();
+  const bool pending = snapshot.getFirstCollectionPending();
   begin_tile(out, pending ? kNeutral : manager.getPresent() ? "good" : "poor", "ModemManager");
   if (pending) {
     out.append("looking");
@@ -275,21 +271,23 @@ void append_health(std::string& out, std::optional<schema::Snapshot::Reader> sna
   }
   end_tile(out);
 
-  auto modems = snapshot->getModems();
+  const auto& modems = checked->modems();
   unsigned connected = 0;
-  for (auto modem : modems) {
-    if (modem.getHasModemInterface() && modem.getState() == MM_MODEM_STATE_CONNECTED) ++connected;
+  for (const CheckedModem& m : modems) {
+    if (m.modem.getHasModemInterface() && m.modem.getState() == MM_MODEM_STATE_CONNECTED) {
+      ++connected;
+    }
   }
   begin_tile(out, kNeutral, "Modems");
   append_number(out, modems.size());
-  if (modems.size() > 0) {
+  if (!modems.empty()) {
     out.append(" <small class=\"muted\">(");
     append_number(out, connected);
     out.append(" connected)</small>");
   }
   end_tile(out);
 
-  auto collection = snapshot->getCollection();
+  auto collection = snapshot.getCollection();
   begin_tile(out, collection.getSuccess() ? "good" : "poor", "Last collection");
   out.append(collection.getSuccess() ? "ok" : "failed");
   if (std::isfinite(collection.getDurationSeconds())) {
@@ -299,20 +297,19 @@ void append_health(std::string& out, std::optional<schema::Snapshot::Reader> sna
   }
   end_tile(out);
 
-  std::uint64_t errors = 0;
-  for (auto e : collection.getErrors()) errors += e.getCount();
+  const std::uint64_t errors = checked->errors_total();
   begin_tile(out, errors == 0 ? "good" : "fair", "D-Bus errors");
   append_number(out, errors);
   if (errors > 0) {
     out.append(" <small class=\"muted\">(");
     bool first = true;
-    for (auto e : collection.getErrors()) {
-      if (e.getCount() == 0) continue;
+    for (const ErrorKindCount& e : checked->errors()) {
+      if (e.count == 0) continue;
       if (!first) out.append(", ");
       first = false;
-      append_html(out, text(e.getKind()));
+      append_html(out, e.kind);
       out.push_back(' ');
-      append_number(out, e.getCount());
+      append_number(out, e.count);
     }
     out.append(")</small>");
   }
@@ -420,29 +417,29 @@ void append_signal_values(std::string& out, schema::Modem::Reader modem) {
   }
 }
 
-void append_bearers(std::string& out, schema::Modem::Reader modem) {
+void append_bearers(std::string& out, const CheckedModem& modem) {
   begin_fact(out, "Bearer");
-  auto bearers = modem.getBearers();
-  if (bearers.size() == 0) {
+  if (modem.bearers.empty()) {
     out.append("<span class=\"muted\">none</span></dd>\n");
     return;
   }
   out.append("<ul class=\"items\">");
-  for (auto b : bearers) {
+  for (const CheckedBearer& checked : modem.bearers) {
+    const auto b = checked.bearer;
     out.append("<li>");
     append_pill(out, b.getConnected() ? "good" : kNeutral, b.getConnected() ? "up" : "down");
     if (b.getInterface().size() > 0) {
       append_html(out, text(b.getInterface()));
     } else {
       out.append("bearer ");
-      append_html(out, text(b.getIndex()));
+      append_html(out, checked.index);
     }
     if (b.getApn().size() > 0) {
       out.append(" <span class=\"muted\">APN</span> ");
       append_html(out, text(b.getApn()));
     }
-    if (b.hasStats()) {
-      auto stats = b.getStats();
+    if (checked.stats) {
+      const auto stats = *checked.stats;
       const bool traffic = !std::isnan(stats.getRxBytes()) || !std::isnan(stats.getTxBytes());
       if (b.getConnected() && traffic) {
         out.append("<div class=\"detail\">&darr; ");
@@ -480,7 +477,8 @@ bool is_lock(std::uint32_t lock) {
   return lock != MM_MODEM_LOCK_NONE && lock != MM_MODEM_LOCK_UNKNOWN;
 }
 
-void append_sims(std::string& out, schema::Modem::Reader modem) {
+void append_sims(std::string& out, const CheckedModem& checked) {
+  const auto modem = checked.modem;
   begin_fact(out, "SIM");
   const std::uint32_t lock = modem.getUnlockRequired();
   if (modem.getHasModemInterface() && is_lock(lock)) {
@@ -490,12 +488,11 @@ void append_sims(std::string& out, schema::Modem::Reader modem) {
     append_pill(out, "poor", what);
     out.append("</div>");
   }
-  auto sims = modem.getSims();
-  if (sims.size() == 0) {
+  if (checked.sims.empty()) {
     out.append("<span class=\"muted\">none</span>");
   } else {
     out.append("<ul class=\"items\">");
-    for (auto sim : sims) {
+    for (auto sim : checked.sims) {
       out.append("<li>");
       std::string label;
       if (sim.getSlot() > 0) {
@@ -609,8 +606,9 @@ void append_state_changes(std::string& out, schema::Modem::Reader modem,
   out.append("</dd>\n");
 }
 
-void append_modem(std::string& out, schema::Modem::Reader modem, std::int64_t now_nanos) {
-  const std::string_view id = text(modem.getDeviceId());
+void append_modem(std::string& out, const CheckedModem& checked, std::int64_t now_nanos) {
+  const auto modem = checked.modem;
+  const std::string_view id = checked.device_id;
   const bool has_modem = modem.getHasModemInterface();
   out.append("<article class=\"modem\" data-device-id=\"");
   append_html(out, id);
@@ -699,12 +697,13 @@ void append_modem(std::string& out, schema::Modem::Reader modem, std::int64_t no
   append_signal_values(out, modem);
   append_cells(out, modem);
   append_state_changes(out, modem, now_nanos);
-  append_bearers(out, modem);
-  append_sims(out, modem);
+  append_bearers(out, checked);
+  append_sims(out, checked);
   out.append("</dl>\n</article>\n");
 }
 
-void append_modems(std::string& out, schema::Snapshot::Reader snapshot, std::int64_t now_nanos) {
+void append_modems(std::string& out, const CheckedSnapshot& checked, std::int64_t now_nanos) {
+  const auto snapshot = checked.raw();
   out.append("<h2>Modems</h2>\n");
   if (snapshot.getFirstCollectionPending()) {
     out.append("<p class=\"empty\">Reading the modems from ModemManager.</p>\n");
@@ -716,20 +715,12 @@ void append_modems(std::string& out, schema::Snapshot::Reader snapshot, std::int
         "starts.</p>\n");
     return;
   }
-  std::vector<schema::Modem::Reader> modems;
-  modems.reserve(snapshot.getModems().size());
-  for (auto modem : snapshot.getModems()) modems.push_back(modem);
-  // The collector sorts them already; a page must not depend on a peer's care.
-  std::stable_sort(modems.begin(), modems.end(),
-                   [](schema::Modem::Reader a, schema::Modem::Reader b) {
-                     return text(a.getDeviceId()) < text(b.getDeviceId());
-                   });
-  if (modems.empty()) {
+  if (checked.modems().empty()) {
     out.append("<p class=\"empty\">No modem.</p>\n");
     return;
   }
   out.append("<div class=\"modems\">\n");
-  for (auto modem : modems) append_modem(out, modem, now_nanos);
+  for (const CheckedModem& modem : checked.modems()) append_modem(out, modem, now_nanos);
   out.append("</div>\n");
 }
 
@@ -839,9 +830,12 @@ std::string render_landing_page(std::optional<schema::Snapshot::Reader> snapshot
   append_html(out, health_link);
   out.append("\">Health</a></nav></div></header>\n<main class=\"wrap\">\n");
 
-  append_health(out, snapshot, info);
-  if (snapshot) {
-    append_modems(out, *snapshot, now_unix_nanos(info));
+  // The one normalised view of the snapshot every part of the page reads.
+  const std::optional<CheckedSnapshot> checked =
+      snapshot ? std::optional<CheckedSnapshot>(std::in_place, *snapshot) : std::nullopt;
+  append_health(out, checked ? &*checked : nullptr, info);
+  if (checked) {
+    append_modems(out, *checked, now_unix_nanos(info));
   } else {
     out.append(
         "<p class=\"alert\">Collector not connected: no modem data is served until it "
