@@ -23,6 +23,7 @@
 #include "build_info.h"
 #include "exposition_writer.h"
 #include "process_stats.h"
+#include "rows.h"  // TextRanges
 #include "snapshot.capnp.h"
 
 namespace mmx {
@@ -49,9 +50,6 @@ struct ExporterStatus {
 // OpenMetrics too, since a stateset's label must be named like its family
 // and the contract names it `state`.
 std::string render_exposition(schema::Snapshot::Reader snapshot, Format format);
-
-// Byte ranges [first, second) of a text, in order.
-using TextRanges = std::vector<std::pair<std::size_t, std::size_t>>;
 
 // The families of Part::kExporterStatus, appended to `out`. `snapshot` is the
 // one being served, if any: its age and the collector's process_* values.

@@ -1,92 +1,62 @@
-#include <algorithm>
-#include <cstdint>
-#include <optional>
+// What changed since the collector started: state and registration
+// transitions, bearer connects and disconnects (each modem's `events`).
 
+#include <cmath>
+#include <cstdint>
+
+#include "enum_rows.h"
 #include "exposition_parts.h"
-#include "metric_families.h"
-#include "mm_names.h"
 
 namespace mmx {
 namespace {
 
 using enum FamilyId;
 
-// One series per value ModemManager defines for `type`, with its count (0
-// when none); counts of values it does not define sum into one `other`.
-void count_series(ExpositionWriter& w, const ModemRef& m, std::string_view label, mm::Enum type,
-                  capnp::List<schema::EventCount>::Reader counts) {
-  for (const mm::EnumValue& v : mm::values(type)) {
-    double n = 0;
-    for (auto c : counts) {
-      if (c.getValue() == v.value) n += static_cast<double>(c.getCount());
-    }
-    w.begin_sample();
-    w.rendered_labels(m.labels);
-    w.label(label, v.name);
-    w.value(n);
-  }
-  double other = 0;
-  bool any_other = false;
-  for (auto c : counts) {
-    if (mm::name(type, c.getValue()) == mm::kOtherName) {
-      other += static_cast<double>(c.getCount());
-      any_other = true;
-    }
-  }
-  if (any_other) {
-    w.begin_sample();
-    w.rendered_labels(m.labels);
-    w.label(label, mm::kOtherName);
-    w.value(other);
-  }
+// The modem's events, if it has the Modem interface and events.
+std::optional<schema::ModemEvents::Reader> events(const ModemView& m) {
+  if (!m.has_modem_interface || !m.modem.hasEvents()) return std::nullopt;
+  return m.modem.getEvents();
 }
 
 template <typename Value>
-void events_gauge(ExpositionWriter& w, std::span<const ModemRef> modems, FamilyId id, Value value) {
-  begin_family(w, id);
-  for (const ModemRef& m : modems) {
-    if (!m.modem.hasEvents()) continue;
-    const auto v = value(m.modem.getEvents());
-    if (!v) continue;
-    w.begin_sample();
-    w.rendered_labels(m.labels);
-    w.value(*v);
-  }
+void events_rows(RowWriter& rows, FamilyId id, std::span<const ModemView> modems, Value value) {
+  gauge_rows(rows, id, modems, [&](const ModemView& m) {
+    const auto e = events(m);
+    return e ? value(*e) : kNoValue;
+  });
 }
 
 }  // namespace
 
-void render_modem_events(ExpositionWriter& w, std::span<const ModemRef> modems) {
+void render_modem_events(RowWriter& rows, std::span<const ModemView> modems) {
   using E = schema::ModemEvents::Reader;
-  begin_family(w, kModemStateTransitionsTotal);
-  for (const ModemRef& m : modems) {
-    if (!m.modem.hasEvents()) continue;
-    count_series(w, m, "state", mm::Enum::kModemState, m.modem.getEvents().getStateEntries());
+  for (const ModemView& m : modems) {
+    if (const auto e = events(m)) {
+      count_rows(rows, kModemStateTransitionsTotal, m.labels, mm::Enum::kModemState,
+                 e->getStateEntries());
+    }
   }
-  begin_family(w, kModemStateChangeReasonsTotal);
-  for (const ModemRef& m : modems) {
-    if (!m.modem.hasEvents()) continue;
-    count_series(w, m, "reason", mm::Enum::kModemStateChangeReason,
-                 m.modem.getEvents().getStateChangeReasons());
+  for (const ModemView& m : modems) {
+    if (const auto e = events(m)) {
+      count_rows(rows, kModemStateChangeReasonsTotal, m.labels, mm::Enum::kModemStateChangeReason,
+                 e->getStateChangeReasons());
+    }
   }
-  events_gauge(w, modems, kModemStateLastChangeTimestampSeconds, [](E e) -> std::optional<double> {
+  events_rows(rows, kModemStateLastChangeTimestampSeconds, modems, [](E e) {
     const std::int64_t nanos = e.getLastStateChangeUnixNanos();
-    if (nanos <= 0) return std::nullopt;  // none seen
-    return static_cast<double>(nanos) / 1e9;
+    return nanos <= 0 ? kNoValue : static_cast<double>(nanos) / 1e9;  // <= 0: none seen
   });
-  begin_family(w, kModem3gppRegistrationTransitionsTotal);
-  for (const ModemRef& m : modems) {
+  for (const ModemView& m : modems) {
     // Only modems with the 3GPP interface have a registration state.
-    if (!m.modem.hasEvents() || !m.modem.hasThreeGpp()) continue;
-    count_series(w, m, "state", mm::Enum::kModem3gppRegistrationState,
-                 m.modem.getEvents().getRegistrationEntries());
+    const auto e = events(m);
+    if (!e || !m.modem.hasThreeGpp()) continue;
+    count_rows(rows, kModem3gppRegistrationTransitionsTotal, m.labels,
+               mm::Enum::kModem3gppRegistrationState, e->getRegistrationEntries());
   }
-  events_gauge(w, modems, kModemBearerConnectsTotal, [](E e) -> std::optional<double> {
-    return static_cast<double>(e.getBearerConnects());
-  });
-  events_gauge(w, modems, kModemBearerDisconnectsTotal, [](E e) -> std::optional<double> {
-    return static_cast<double>(e.getBearerDisconnects());
-  });
+  events_rows(rows, kModemBearerConnectsTotal, modems,
+              [](E e) { return static_cast<double>(e.getBearerConnects()); });
+  events_rows(rows, kModemBearerDisconnectsTotal, modems,
+              [](E e) { return static_cast<double>(e.getBearerDisconnects()); });
 }
 
 }  // namespace mmx

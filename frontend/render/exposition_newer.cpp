@@ -1,41 +1,38 @@
+// What newer daemons have: the 3GPP network rejection (ModemManager 1.24)
+// and the Sar interface.
+
 #include <charconv>
+#include <string>
 
 #include "exposition_parts.h"
-#include "metric_families.h"
 #include "mm_names.h"
 
 namespace mmx {
 
-void render_newer_daemon(ExpositionWriter& w, std::span<const ModemRef> modems) {
-  begin_family(w, FamilyId::kModem3gppNetworkRejectionInfo);
+void render_newer_daemon(RowWriter& rows, std::span<const ModemView> modems) {
+  using enum FamilyId;
   std::string technology;
-  for (const ModemRef& m : modems) {
-    if (!m.modem.hasThreeGpp() || !m.modem.getThreeGpp().hasNetworkRejection()) continue;
-    const auto r = m.modem.getThreeGpp().getNetworkRejection();
+  for (const ModemView& m : modems) {
+    if (!m.has_modem_interface || !m.three_gpp || !m.three_gpp->hasNetworkRejection()) continue;
+    const auto r = m.three_gpp->getNetworkRejection();
     char error[16];
     auto [end, failed] = std::to_chars(error, error + sizeof error, r.getError());
     technology.clear();
     mm::append_mask_name(technology, mm::Enum::kModemAccessTechnology, r.getAccessTechnology());
-    w.begin_sample();
-    w.rendered_labels(m.labels);
-    w.label("error", std::string_view(error, static_cast<std::size_t>(end - error)));
-    w.label("operator_id", {r.getOperatorId().cStr(), r.getOperatorId().size()});
-    w.label("access_technology", technology);
-    w.value(1);
+    rows.row(kModem3gppNetworkRejectionInfo, m.labels,
+             {std::string_view(error, static_cast<std::size_t>(end - error)),
+              text(r.getOperatorId()), technology},
+             1);
   }
-  begin_family(w, FamilyId::kModemSarEnabled);
-  for (const ModemRef& m : modems) {
-    if (!m.modem.hasSar()) continue;
-    w.begin_sample();
-    w.rendered_labels(m.labels);
-    w.value(m.modem.getSar().getEnabled() ? 1 : 0);
+  for (const ModemView& m : modems) {
+    if (m.has_modem_interface && m.modem.hasSar()) {
+      rows.row(kModemSarEnabled, m.labels, bool_value(m.modem.getSar().getEnabled()));
+    }
   }
-  begin_family(w, FamilyId::kModemSarPowerLevel);
-  for (const ModemRef& m : modems) {
-    if (!m.modem.hasSar()) continue;
-    w.begin_sample();
-    w.rendered_labels(m.labels);
-    w.value(m.modem.getSar().getPowerLevel());
+  for (const ModemView& m : modems) {
+    if (m.has_modem_interface && m.modem.hasSar()) {
+      rows.row(kModemSarPowerLevel, m.labels, m.modem.getSar().getPowerLevel());
+    }
   }
 }
 

@@ -231,19 +231,9 @@ std::int64_t now_unix_nanos(const LandingInfo& info) {
   return wall_clock_nanos();
 }
 
-void append_health(std::string& out, const CheckedSnapshot* checked, const LandingInfo& info) {
-  out.append("<h2>Exporter</h2>\n<ul class=\"health\">\n");
-  begin_tile(out, checked != nullptr ? "good" : "poor", "Collector");
-  out.append(checked != nullptr ? "up" : "down");
-  end_tile(out);
-  if (checked == nullptr) {
-    out.append("</ul>\n");
-    return;
-  }
-  const auto snapshot = checked->raw();
-
-  const double age_seconds = checked->age_seconds(now_unix_nanos(info));
-  const double heartbeat_seconds = snapshot.getHeartbeatIntervalMillis() / 1000.0;
+void append_age_tile(std::string& out, const CheckedSnapshot& checked, const LandingInfo& info) {
+  const double age_seconds = checked.age_seconds(now_unix_nanos(info));
+  const double heartbeat_seconds = checked.raw().getHeartbeatIntervalMillis() / 1000.0;
   // The frontend gives up after three missed heartbeats; one missed is
   // worth a look already.
   begin_tile(out, age_seconds <= 2 * heartbeat_seconds + 1 ? "good" : "fair", "Snapshot age");
@@ -254,9 +244,11 @@ void append_health(std::string& out, const CheckedSnapshot* checked, const Landi
     append_duration(out, age_seconds);
   }
   end_tile(out);
+}
 
-  auto manager = snapshot.getManager();
-  const bool pending = snapshot.getFirstCollectionPending();
+void append_manager_tile(std::string& out, const CheckedSnapshot& checked) {
+  const auto manager = checked.raw().getManager();
+  const bool pending = checked.raw().getFirstCollectionPending();
   begin_tile(out, pending ? kNeutral : manager.getPresent() ? "good" : "poor", "ModemManager");
   if (pending) {
     out.append("looking");
@@ -270,8 +262,10 @@ void append_health(std::string& out, const CheckedSnapshot* checked, const Landi
     out.append("not running");
   }
   end_tile(out);
+}
 
-  const auto& modems = checked->modems();
+void append_modems_tile(std::string& out, const CheckedSnapshot& checked) {
+  const auto& modems = checked.modems();
   unsigned connected = 0;
   for (const CheckedModem& m : modems) {
     if (m.modem.getHasModemInterface() && m.modem.getState() == MM_MODEM_STATE_CONNECTED) {
@@ -286,8 +280,10 @@ void append_health(std::string& out, const CheckedSnapshot* checked, const Landi
     out.append(" connected)</small>");
   }
   end_tile(out);
+}
 
-  auto collection = snapshot.getCollection();
+void append_collection_tiles(std::string& out, const CheckedSnapshot& checked) {
+  const auto collection = checked.raw().getCollection();
   begin_tile(out, collection.getSuccess() ? "good" : "poor", "Last collection");
   out.append(collection.getSuccess() ? "ok" : "failed");
   if (std::isfinite(collection.getDurationSeconds())) {
@@ -297,13 +293,13 @@ void append_health(std::string& out, const CheckedSnapshot* checked, const Landi
   }
   end_tile(out);
 
-  const std::uint64_t errors = checked->errors_total();
+  const std::uint64_t errors = checked.errors_total();
   begin_tile(out, errors == 0 ? "good" : "fair", "D-Bus errors");
   append_number(out, errors);
   if (errors > 0) {
     out.append(" <small class=\"muted\">(");
     bool first = true;
-    for (const ErrorKindCount& e : checked->errors()) {
+    for (const ErrorKindCount& e : checked.errors()) {
       if (e.count == 0) continue;
       if (!first) out.append(", ");
       first = false;
@@ -314,6 +310,19 @@ void append_health(std::string& out, const CheckedSnapshot* checked, const Landi
     out.append(")</small>");
   }
   end_tile(out);
+}
+
+void append_health(std::string& out, const CheckedSnapshot* checked, const LandingInfo& info) {
+  out.append("<h2>Exporter</h2>\n<ul class=\"health\">\n");
+  begin_tile(out, checked != nullptr ? "good" : "poor", "Collector");
+  out.append(checked != nullptr ? "up" : "down");
+  end_tile(out);
+  if (checked != nullptr) {
+    append_age_tile(out, *checked, info);
+    append_manager_tile(out, *checked);
+    append_modems_tile(out, *checked);
+    append_collection_tiles(out, *checked);
+  }
   out.append("</ul>\n");
 }
 
@@ -606,7 +615,8 @@ void append_state_changes(std::string& out, schema::Modem::Reader modem,
   out.append("</dd>\n");
 }
 
-void append_modem(std::string& out, const CheckedModem& checked, std::int64_t now_nanos) {
+// The card's head: model, short device id, port, revision and state.
+void append_modem_header(std::string& out, const CheckedModem& checked) {
   const auto modem = checked.modem;
   const std::string_view id = checked.device_id;
   const bool has_modem = modem.getHasModemInterface();
@@ -639,20 +649,26 @@ void append_modem(std::string& out, const CheckedModem& checked, std::int64_t no
     append_pill(out, kNeutral, "unreadable");
   }
   out.append("</header>\n<dl>\n");
+}
 
-  if (has_modem && modem.getState() == MM_MODEM_STATE_FAILED) {
+// Why a modem is failed or not powered on, when it is.
+void append_trouble(std::string& out, schema::Modem::Reader modem) {
+  if (!modem.getHasModemInterface()) return;
+  if (modem.getState() == MM_MODEM_STATE_FAILED) {
     begin_fact(out, "Failed");
     append_span(out, "poor",
                 mm::name(mm::Enum::kModemStateFailedReason, modem.getStateFailedReason()));
     out.append("</dd>\n");
   }
-  if (has_modem && modem.getPowerState() != MM_MODEM_POWER_STATE_ON &&
+  if (modem.getPowerState() != MM_MODEM_POWER_STATE_ON &&
       modem.getPowerState() != MM_MODEM_POWER_STATE_UNKNOWN) {
     begin_fact(out, "Power");
     append_span(out, "fair", mm::name(mm::Enum::kModemPowerState, modem.getPowerState()));
     out.append("</dd>\n");
   }
+}
 
+void append_network(std::string& out, schema::Modem::Reader modem) {
   begin_fact(out, "Operator");
   if (modem.hasThreeGpp() && (modem.getThreeGpp().getOperatorName().size() > 0 ||
                               modem.getThreeGpp().getOperatorCode().size() > 0)) {
@@ -678,22 +694,31 @@ void append_modem(std::string& out, const CheckedModem& checked, std::int64_t no
                 mm::name(mm::Enum::kModem3gppRegistrationState, registration));
     out.append("</dd>\n");
   }
+}
 
-  if (has_modem) {
-    begin_fact(out, "Technology");
-    const std::uint32_t technologies = modem.getAccessTechnologies();
-    if (technologies == MM_MODEM_ACCESS_TECHNOLOGY_UNKNOWN) {
-      append_missing(out);
-    } else {
-      std::string names;
-      mm::append_mask_name(names, mm::Enum::kModemAccessTechnology, technologies);
-      append_html(out, names);
-    }
-    out.append("</dd>\n");
-    begin_fact(out, "Signal");
-    append_quality(out, modem);
-    out.append("</dd>\n");
+void append_technology_and_quality(std::string& out, schema::Modem::Reader modem) {
+  if (!modem.getHasModemInterface()) return;
+  begin_fact(out, "Technology");
+  const std::uint32_t technologies = modem.getAccessTechnologies();
+  if (technologies == MM_MODEM_ACCESS_TECHNOLOGY_UNKNOWN) {
+    append_missing(out);
+  } else {
+    std::string names;
+    mm::append_mask_name(names, mm::Enum::kModemAccessTechnology, technologies);
+    append_html(out, names);
   }
+  out.append("</dd>\n");
+  begin_fact(out, "Signal");
+  append_quality(out, modem);
+  out.append("</dd>\n");
+}
+
+void append_modem(std::string& out, const CheckedModem& checked, std::int64_t now_nanos) {
+  const auto modem = checked.modem;
+  append_modem_header(out, checked);
+  append_trouble(out, modem);
+  append_network(out, modem);
+  append_technology_and_quality(out, modem);
   append_signal_values(out, modem);
   append_cells(out, modem);
   append_state_changes(out, modem, now_nanos);
@@ -803,11 +828,11 @@ std::string relative_link(std::string_view page_path, std::string_view target_pa
   return link;
 }
 
-std::string render_landing_page(std::optional<schema::Snapshot::Reader> snapshot,
-                                const LandingInfo& info) {
-  std::string out;
-  out.reserve(landing_page_style::kCss.size() + 2048 +
-              (snapshot ? snapshot->getModems().size() * 2560 : 0));
+namespace {
+
+// From the doctype to the page's navigation.
+void append_page_head(std::string& out, const LandingInfo& info, std::string_view metrics_link,
+                      std::string_view health_link) {
   out.append(
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -823,31 +848,26 @@ std::string render_landing_page(std::optional<schema::Snapshot::Reader> snapshot
   out.append("</style>\n</head>\n<body>\n<header class=\"top\"><div class=\"wrap\"><h1>");
   append_html(out, info.program);
   out.append("<small>ModemManager exporter</small></h1>\n<nav><a href=\"");
-  const std::string metrics_link = relative_link(info.page_path, info.metrics_path);
-  const std::string health_link = relative_link(info.page_path, info.health_path);
   append_html(out, metrics_link);
   out.append("\">Metrics</a><a href=\"");
   append_html(out, health_link);
   out.append("\">Health</a></nav></div></header>\n<main class=\"wrap\">\n");
+}
 
-  // The one normalised view of the snapshot every part of the page reads.
-  const std::optional<CheckedSnapshot> checked =
-      snapshot ? std::optional<CheckedSnapshot>(std::in_place, *snapshot) : std::nullopt;
-  append_health(out, checked ? &*checked : nullptr, info);
-  if (checked) {
-    append_modems(out, *checked, now_unix_nanos(info));
-  } else {
-    out.append(
-        "<p class=\"alert\">Collector not connected: no modem data is served until it "
-        "reconnects.");
-    if (!info.collector_problem.empty()) {
-      out.append("<br><span class=\"detail\">");
-      append_html(out, info.collector_problem);
-      out.append("</span>");
-    }
-    out.append("</p>\n");
+void append_collector_gone(std::string& out, const LandingInfo& info) {
+  out.append(
+      "<p class=\"alert\">Collector not connected: no modem data is served until it "
+      "reconnects.");
+  if (!info.collector_problem.empty()) {
+    out.append("<br><span class=\"detail\">");
+    append_html(out, info.collector_problem);
+    out.append("</span>");
   }
+  out.append("</p>\n");
+}
 
+void append_page_foot(std::string& out, const LandingInfo& info, std::string_view metrics_link,
+                      std::string_view health_link) {
   out.append("</main>\n<footer><div class=\"wrap\">");
   append_html(out, info.program);
   out.append(" <span class=\"version\">");
@@ -867,6 +887,28 @@ std::string render_landing_page(std::optional<schema::Snapshot::Reader> snapshot
   out.append("\">");
   append_html(out, info.health_path);
   out.append("</a></div></footer>\n</body>\n</html>\n");
+}
+
+}  // namespace
+
+std::string render_landing_page(std::optional<schema::Snapshot::Reader> snapshot,
+                                const LandingInfo& info) {
+  std::string out;
+  out.reserve(landing_page_style::kCss.size() + 2048 +
+              (snapshot ? snapshot->getModems().size() * 2560 : 0));
+  const std::string metrics_link = relative_link(info.page_path, info.metrics_path);
+  const std::string health_link = relative_link(info.page_path, info.health_path);
+  append_page_head(out, info, metrics_link, health_link);
+  // The one normalised view of the snapshot every part of the page reads.
+  const std::optional<CheckedSnapshot> checked =
+      snapshot ? std::optional<CheckedSnapshot>(std::in_place, *snapshot) : std::nullopt;
+  append_health(out, checked ? &*checked : nullptr, info);
+  if (checked) {
+    append_modems(out, *checked, now_unix_nanos(info));
+  } else {
+    append_collector_gone(out, info);
+  }
+  append_page_foot(out, info, metrics_link, health_link);
   return out;
 }
 
