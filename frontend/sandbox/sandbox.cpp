@@ -238,6 +238,65 @@ std::string collector_socket_in_sandbox(const std::string& path) {
   return path.substr(path.rfind('/'));
 }
 
+namespace {
+
+// The lock-down, step by step. Each step returns only when it succeeded
+// (fatal() ends the process otherwise), and each relies on the ones before.
+
+// Sockets already open stay in the namespace they were made in.
+void enter_network_namespace() {
+  if (::unshare(CLONE_NEWNET) != 0) fatal("network namespace", errno_text("unshare"));
+}
+
+// chroot into an empty directory owned by root, or into the collector
+// socket's directory when the receiver must reconnect by path. Returns the
+// new root's path.
+std::string change_root_directory(const SandboxOptions& options, const FrontendUser& user) {
+  std::string root_path;
+  UniqueFd dir;
+  if (options.collector_socket.empty()) {
+    root_path = kEmptyRoot;
+    const std::string parent = root_path.substr(0, root_path.rfind('/'));
+    make_directory(parent.c_str(), 0755);
+    make_directory(kEmptyRoot, 0555);
+    dir = open_root_directory(root_path, true, user);
+  } else {
+    root_path = options.collector_socket.substr(0, options.collector_socket.rfind('/'));
+    if (root_path.empty()) root_path = "/";
+    dir = open_root_directory(root_path, false, user);
+  }
+  change_root(dir, root_path);
+  return root_path;
+}
+
+// Every capability gone and root not to be had back, whoever started us.
+void drop_privileges() {
+  clear_capabilities();
+  verify_unprivileged();
+}
+
+// No privileges gained through any exec; no ptrace or /proc reading by
+// another process of the same user.
+void forbid_new_privileges() {
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    fatal("no new privileges", errno_text("PR_SET_NO_NEW_PRIVS"));
+  }
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fatal("dumpable", errno_text("PR_SET_DUMPABLE"));
+}
+
+// The last step: the syscall allowlist. Returns its number of rules.
+std::size_t install_filter(const SandboxOptions& options) {
+  SyscallFilterOptions filter;
+  filter.mode = options.mode;
+  filter.allow_unix_connect = !options.collector_socket.empty();
+  if (std::string error = install_syscall_filter(filter); !error.empty()) {
+    fatal("syscall filter", error);
+  }
+  return syscall_filter_rules(filter).size();
+}
+
+}  // namespace
+
 void enter_sandbox(const SandboxOptions& options) {
   if (options.mode == SandboxMode::kLog) {
     log_warn(
@@ -250,61 +309,24 @@ void enter_sandbox(const SandboxOptions& options) {
   const bool root = ::geteuid() == 0;
   const int highest_fd = highest_open_fd();
   std::string root_path;
-
   if (root) {
     // Resolved while /etc is reachable: NSS reads files and loads modules.
     std::string error;
     const auto user = resolve_frontend_user(options.user, error);
     if (!user) fatal("user", error);
-
-    // 1. Sockets already open stay in the namespace they were made in.
-    if (::unshare(CLONE_NEWNET) != 0) fatal("network namespace", errno_text("unshare"));
-
-    // 2.
-    UniqueFd dir;
-    if (options.collector_socket.empty()) {
-      root_path = kEmptyRoot;
-      const std::string parent = root_path.substr(0, root_path.rfind('/'));
-      make_directory(parent.c_str(), 0755);
-      make_directory(kEmptyRoot, 0555);
-      dir = open_root_directory(root_path, true, *user);
-    } else {
-      root_path = options.collector_socket.substr(0, options.collector_socket.rfind('/'));
-      if (root_path.empty()) root_path = "/";
-      dir = open_root_directory(root_path, false, *user);
-    }
-    change_root(dir, root_path);
-    dir.reset();
-
-    // 3.
+    enter_network_namespace();
+    root_path = change_root_directory(options, *user);
     drop_capability_bounding_set();
     switch_user(*user);
     log_info("Dropped privileges",
              {{"user", user->name}, {"uid", std::to_string(user->uid)}, {"root", root_path}});
   }
-
-  // 4.
-  clear_capabilities();
-  verify_unprivileged();
-
-  // 5.
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    fatal("no new privileges", errno_text("PR_SET_NO_NEW_PRIVS"));
-  }
-  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fatal("dumpable", errno_text("PR_SET_DUMPABLE"));
-
-  // 6.
+  drop_privileges();
+  forbid_new_privileges();
   limit_resources(highest_fd, options.connections);
-
-  // 7.
-  SyscallFilterOptions filter;
-  filter.mode = options.mode;
-  filter.allow_unix_connect = !options.collector_socket.empty();
-  if (std::string error = install_syscall_filter(filter); !error.empty()) {
-    fatal("syscall filter", error);
-  }
+  const std::size_t rules = install_filter(options);
   log_info("Sandbox entered", {{"mode", std::string(sandbox_mode_name(options.mode))},
-                               {"rules", std::to_string(syscall_filter_rules(filter).size())},
+                               {"rules", std::to_string(rules)},
                                {"root", root ? root_path : "unchanged (not started as root)"}});
 }
 
