@@ -18,10 +18,12 @@ cd "$(dirname "$0")/.."
 # Each stage prints how long it took, and the run its total: CI's time
 # budget is 40 minutes on a 2-core machine.
 status=0
+stages=()
 timed() {
-  local start=$SECONDS
-  "$@" || status=1
+  local start=$SECONDS result=passed
+  "$@" || { status=1; result=FAILED; }
   echo "($* took $((SECONDS - start)) s)"
+  stages+=("$result $((SECONDS - start)) s: $*")
 }
 
 ./scripts/install-deps.sh
@@ -39,6 +41,8 @@ start=$SECONDS
 build_all
 echo "(build_all took $((SECONDS - start)) s)"
 
+# What an earlier run here left would be reported as this run's.
+rm -f build*/Testing/Temporary/LastTestsFailed.log build/end-to-end.log
 echo "== unit tests (ASan/UBSan)"
 unit_tests_asan() {
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -56,7 +60,7 @@ echo "== end-to-end tests"
 # may hang the run (a longer one says so with pytest.mark.timeout).
 end_to_end_tests() {
   MMX_BUILD_DIR="$PWD/build" /usr/bin/python3 -m pytest -q -ra --timeout=300 -p no:cacheprovider \
-    tests/e2e
+    tests/e2e | tee build/end-to-end.log
 }
 timed end_to_end_tests
 
@@ -87,5 +91,14 @@ for arch in arm64 armhf; do
   esac
 done
 
+# The end of a long log is what a CI page shows first: every stage's
+# outcome again, and the names of the tests that failed.
+echo "== summary"
+printf '%s\n' "${stages[@]}"
+for failed in build-asan/Testing/Temporary/LastTestsFailed.log \
+              build/Testing/Temporary/LastTestsFailed.log; do
+  if [ -s "$failed" ]; then sed "s|^|unit test failed (${failed%%/*}): |" "$failed"; fi
+done
+grep -E '^(FAILED|ERROR) ' build/end-to-end.log 2>/dev/null || true
 echo "== total: $((SECONDS / 60)) min $((SECONDS % 60)) s"
 exit "$status"
