@@ -139,7 +139,11 @@ void CollectorApp::publish_snapshot() {
     // One segment sized like the last snapshot: no chain of growing segments.
     last_message_ = std::make_unique<capnp::MallocMessageBuilder>(
         std::max<unsigned>(last_message_words_ + last_message_words_ / 4, 1024));
-    build_snapshot(model_, context, *last_message_);
+    const std::size_t new_cuts = cut_log_.note(build_snapshot(model_, context, *last_message_));
+    if (new_cuts > 0) {
+      for (std::size_t i = 0; i < new_cuts; ++i) errors_.add(ErrorKind::kInvalidValue);
+      set_error_counts(*last_message_, errors_);
+    }
     last_generation_ = generation_;
   }
   // A heartbeat repeats the content: only what changes with time is set

@@ -18,6 +18,7 @@
 #include "modem_model.h"
 #include "process_stats.h"
 #include "service_manager.h"
+#include "snapshot_cut_log.h"
 #include "snapshot_publisher.h"
 #include "unique_fd.h"
 
@@ -53,6 +54,8 @@ class CollectorApp {
   CollectorConfig config_;
   EventLoop loop_;
   ErrorCounters errors_;
+  // What snapshots had cut to fit the snapshot limits: counted in errors_.
+  SnapshotCutLog cut_log_;
   ModemModel model_{errors_};
   ModemEvents events_;
   ProcessStatsReader process_stats_;

@@ -19,6 +19,11 @@ using Dict = Value::Dict;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// Collection.errors, in this order.
+constexpr ErrorKind kErrorKinds[] = {ErrorKind::kTimeout,      ErrorKind::kUnauthorized,
+                                     ErrorKind::kUnsupported,  ErrorKind::kCallFailed,
+                                     ErrorKind::kInvalidReply, ErrorKind::kInvalidValue};
+
 const Properties* find_interface(const MirroredObject& object, const char* interface) {
   auto it = object.find(interface);
   return it == object.end() ? nullptr : &it->second;
@@ -399,6 +404,13 @@ void fill_cells(const ModemModel& model, const std::string& path, s::Modem::Buil
 
 }  // namespace
 
+void set_error_counts(capnp::MessageBuilder& message, const ErrorCounters& counters) {
+  auto errors = message.getRoot<s::Snapshot>().getCollection().getErrors();
+  for (unsigned i = 0; i < std::size(kErrorKinds); ++i) {
+    errors[i].setCount(counters.get(kErrorKinds[i]));
+  }
+}
+
 void set_collector_process(capnp::MessageBuilder& message, const ProcessSample& process) {
   auto out = message.getRoot<s::Snapshot>().getCollectorProcess();
   out.setCpuSecondsTotal(process.cpu_seconds_total);
@@ -408,8 +420,8 @@ void set_collector_process(capnp::MessageBuilder& message, const ProcessSample& 
   out.setMaxFds(process.max_fds);
 }
 
-void build_snapshot(const ModemModel& model, const SnapshotContext& context,
-                    capnp::MessageBuilder& message) {
+std::vector<SnapshotCut> build_snapshot(const ModemModel& model, const SnapshotContext& context,
+                                        capnp::MessageBuilder& message) {
   auto snapshot = message.initRoot<s::Snapshot>();
   snapshot.setSequence(context.sequence);
   snapshot.setGeneration(context.generation);
@@ -430,14 +442,11 @@ void build_snapshot(const ModemModel& model, const SnapshotContext& context,
   snapshot.setFirstCollectionPending(context.first_collection_pending);
   // Every kind from the start, at 0: rate() and increase() then see the
   // first error of a kind too.
-  constexpr ErrorKind kKinds[] = {ErrorKind::kTimeout,      ErrorKind::kUnauthorized,
-                                  ErrorKind::kUnsupported,  ErrorKind::kCallFailed,
-                                  ErrorKind::kInvalidReply, ErrorKind::kInvalidValue};
-  auto errors = collection.initErrors(static_cast<unsigned>(std::size(kKinds)));
-  for (unsigned i = 0; i < std::size(kKinds); ++i) {
-    errors[i].setKind(error_kind_name(kKinds[i]));
-    errors[i].setCount(context.errors != nullptr ? context.errors->get(kKinds[i]) : 0);
+  auto errors = collection.initErrors(static_cast<unsigned>(std::size(kErrorKinds)));
+  for (unsigned i = 0; i < std::size(kErrorKinds); ++i) {
+    errors[i].setKind(error_kind_name(kErrorKinds[i]));
   }
+  if (context.errors != nullptr) set_error_counts(message, *context.errors);
 
   snapshot.initCollectorProcess();
   set_collector_process(message, context.process);
@@ -453,7 +462,7 @@ void build_snapshot(const ModemModel& model, const SnapshotContext& context,
 
   if (!model.manager_present()) {
     snapshot.initModems(0);
-    return;
+    return fit_snapshot_to_limits(snapshot);
   }
   // Sorted by DeviceIdentifier so renderings are stable across restarts,
   // which renumber the D-Bus paths.
@@ -474,6 +483,7 @@ void build_snapshot(const ModemModel& model, const SnapshotContext& context,
       fill_events(context.events->find(*order[i].first), modems[i].initEvents());
     }
   }
+  return fit_snapshot_to_limits(snapshot);
 }
 
 }  // namespace mmx

@@ -6,12 +6,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <vector>
 
 #include "error_counters.h"
 #include "modem_events.h"
 #include "modem_model.h"
 #include "process_stats.h"
 #include "redaction.h"
+#include "snapshot_fit.h"
 
 namespace mmx {
 
@@ -39,8 +41,13 @@ struct SnapshotContext {
   Redaction redaction;
 };
 
-void build_snapshot(const ModemModel& model, const SnapshotContext& context,
-                    capnp::MessageBuilder& message);
+// The snapshot is inside the snapshot limits: what had to be cut to fit
+// them is returned (snapshot_fit.h).
+std::vector<SnapshotCut> build_snapshot(const ModemModel& model, const SnapshotContext& context,
+                                        capnp::MessageBuilder& message);
+
+// Writes `counters` into the snapshot's Collection.errors in place.
+void set_error_counts(capnp::MessageBuilder& snapshot, const ErrorCounters& counters);
 
 // Writes the collector's process_* values into `snapshot` in place: a
 // heartbeat does only this to the last snapshot.

@@ -1,4 +1,5 @@
-// The snapshot limits (frontend/intake/snapshot_limits.h): that the schema has no
+// The snapshot limits (common/snapshot_limit_table.h, checked by
+// frontend/intake/snapshot_limits.h): that the schema has no
 // list without one, that real snapshots are far inside them, that each one
 // refuses what exceeds it, and that the largest snapshot they allow renders
 // to tens of MiB rather than the gigabytes fuzzing found.
