@@ -234,8 +234,9 @@ std::int64_t now_unix_nanos(const LandingInfo& info) {
 void append_age_tile(std::string& out, const CheckedSnapshot& checked, const LandingInfo& info) {
   const double age_seconds = checked.age_seconds(now_unix_nanos(info));
   const double heartbeat_seconds = checked.raw().getHeartbeatIntervalMillis() / 1000.0;
-  // The frontend gives up after three missed heartbeats; one missed is
-  // worth a look already.
+  // Good while at most one heartbeat is missed (a second's slack for the
+  // collector's timing); fair from the second, before the frontend gives up
+  // at the third.
   begin_tile(out, age_seconds <= 2 * heartbeat_seconds + 1 ? "good" : "fair", "Snapshot age");
   if (age_seconds < 60) {
     append_decimal(out, age_seconds);
