@@ -337,6 +337,12 @@ constexpr MetricFamily kFamilies[] = {
    "Time since the collector wrote the snapshot served, in seconds."},
   {kExporterSnapshotsTotal, kStatus, "modemmanager_exporter_snapshots_total", kCounter, "", kNone,
    "Snapshots this frontend has received from the collector since it started."},
+  {kExporterSnapshotsRefusedTotal, kStatus, "modemmanager_exporter_snapshots_refused_total",
+   kCounter, "", kNone,
+   "Frames from the collector this frontend refused since it started: bad framing, a message "
+   "that does not decode, over the snapshot limits or that cannot be rendered. Each costs the "
+   "connection and is logged with the reason; above 0 means a collector fault or a hostile "
+   "peer."},
   {kProcessCpuSecondsTotal, kStatus, "process_cpu_seconds_total", kCounter, "seconds", kProcess,
    "User and system CPU time spent by the process, in seconds. process=collector is as the "
    "collector read it for its last snapshot."},

@@ -108,6 +108,7 @@ enum class FamilyId : std::uint8_t {
   kExporterCollectorUp,
   kExporterSnapshotAgeSeconds,
   kExporterSnapshotsTotal,
+  kExporterSnapshotsRefusedTotal,
   kProcessCpuSecondsTotal,
   kProcessResidentMemoryBytes,
   kProcessStartTimeSeconds,

@@ -239,6 +239,7 @@ class HttpServer::Handlers {
     status.build = build_info();
     status.collector_up = up;
     status.snapshots_total = view.snapshots_total;
+    status.snapshots_refused_total = view.snapshots_refused_total;
     status.now_unix_nanos = wall_clock_nanos();
     status.process = sample_process();
     std::string tail;

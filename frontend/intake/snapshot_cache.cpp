@@ -69,6 +69,11 @@ void SnapshotCache::clear() {
   state_.connected = false;
 }
 
+void SnapshotCache::count_refused() {
+  std::lock_guard lock(mutex_);
+  ++state_.snapshots_refused_total;
+}
+
 CollectorView SnapshotCache::view() const {
   std::lock_guard lock(mutex_);
   return state_;

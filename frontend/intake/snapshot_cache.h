@@ -118,6 +118,8 @@ struct CollectorView {
   std::shared_ptr<const RenderedSnapshot> rendered;
   std::shared_ptr<const SnapshotFrame> frame;
   std::uint64_t snapshots_total = 0;
+  // Frames refused as the peer's fault; like snapshots_total, never reset.
+  std::uint64_t snapshots_refused_total = 0;
 
   // The collector counts as up while a snapshot is held and the newest frame
   // is younger than kMissedHeartbeats heartbeat intervals.
@@ -138,6 +140,9 @@ class SnapshotCache {
   // The connection is gone: forget the snapshot so nothing stale is served.
   // snapshots_total keeps counting.
   void clear();
+  // The receiver refused a frame (the connection is then dropped and
+  // cleared).
+  void count_refused();
 
   CollectorView view() const;
 

@@ -145,8 +145,12 @@ std::optional<std::string> SnapshotReceiver::serve(int fd, bool& got_snapshot) {
     for (;;) {
       auto result = decoder.next();
       if (result.status == FrameDecoder::Status::kNeedMore) break;
-      if (result.status == FrameDecoder::Status::kError) return "bad frame: " + result.error;
+      if (result.status == FrameDecoder::Status::kError) {
+        cache_.count_refused();
+        return "bad frame: " + result.error;
+      }
       if (std::string problem = take_frame(std::move(result.payload)); !problem.empty()) {
+        cache_.count_refused();
         return problem;
       }
       got_snapshot = true;

@@ -3,10 +3,12 @@
 // socket, splits it into frames (common/framing.h), checks each message with
 // bounded reader limits and against the snapshot limits (snapshot_limits.h)
 // and, when its generation is new, renders it once and
-// publishes it to the SnapshotCache. Any fault of the peer (end of stream,
-// read error, bad frame, message that does not decode) costs it the
-// connection: one log line with the reason, and the cache is cleared so no
-// stale modem data is served. Connected by path, it then reconnects.
+// publishes it to the SnapshotCache. A lost connection (end of stream, read
+// error) and a refused frame (bad framing, a message that does not decode,
+// over the limits or that cannot be rendered: counted in the cache's
+// snapshots_refused_total) both end the connection: one log line with the
+// reason, and the cache is cleared so no stale modem data is served.
+// Connected by path, it then reconnects.
 
 #include <atomic>
 #include <chrono>

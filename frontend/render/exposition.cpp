@@ -125,6 +125,7 @@ void append_exporter_status(std::string& out, const ExporterStatus& status,
              age_seconds(snapshot->getTimeUnixNanos(), status.now_unix_nanos), per_scrape);
   }
   rows.row(kExporterSnapshotsTotal, static_cast<double>(status.snapshots_total));
+  rows.row(kExporterSnapshotsRefusedTotal, static_cast<double>(status.snapshots_refused_total));
 
   const double nan = std::nan("");
   std::optional<schema::ProcessStats::Reader> collector;

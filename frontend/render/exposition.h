@@ -32,10 +32,11 @@ inline constexpr double kAbsent = std::numeric_limits<double>::quiet_NaN();
 
 // What the frontend knows at scrape time.
 struct ExporterStatus {
-  BuildInfo build;                    // the frontend's own build
-  bool collector_up = false;          // a fresh snapshot is held
-  std::uint64_t snapshots_total = 0;  // snapshots received since the frontend started
-  std::int64_t now_unix_nanos = 0;    // wall clock of this scrape, for the snapshot's age
+  BuildInfo build;                            // the frontend's own build
+  bool collector_up = false;                  // a fresh snapshot is held
+  std::uint64_t snapshots_total = 0;          // snapshots received since the frontend started
+  std::uint64_t snapshots_refused_total = 0;  // frames refused as the collector's fault
+  std::int64_t now_unix_nanos = 0;            // wall clock of this scrape, for the snapshot's age
   // The frontend's own process_* values; NaN leaves a series out.
   ProcessSample process{kAbsent, kAbsent, kAbsent, kAbsent, kAbsent};
 };

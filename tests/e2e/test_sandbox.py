@@ -330,6 +330,10 @@ def test_malformed_frames_drop_the_connection_and_report_collector_up_0(tmp_path
             connection.close()
             m = Metrics(http_get(base + "/metrics").text)
             assert m.value("modemmanager_exporter_collector_up") == 0
+            # A stream cut in the middle of a frame is a lost connection,
+            # not a refused frame.
+            refused = 0 if kind == "truncated" else attempt + 1
+            assert m.value("modemmanager_exporter_snapshots_refused_total") == refused
             assert not m.has("modemmanager_up")
             assert http_get(base + "/health").status == 503
             assert frontend.poll() is None

@@ -645,6 +645,7 @@ TEST_CASE("exposition: exporter status without a collector is collector_up 0 and
   mmx::ExporterStatus status;
   status.build = {"0.1.0", "abc", "gcc", "0.9.2", "", "0.11.4"};
   status.snapshots_total = 3;
+  status.snapshots_refused_total = 2;
   status.process.open_fds = 7;
   for (Format format : {Format::kText, Format::kOpenMetrics}) {
     std::string page = mmx::render_exporter_status(status, std::nullopt, format);
@@ -654,6 +655,7 @@ TEST_CASE("exposition: exporter status without a collector is collector_up 0 and
     CHECK(count_prefix(page, "modemmanager_exporter_snapshot_age_seconds") == 0);
     CHECK(has_line(page, format == Format::kText ? "modemmanager_exporter_snapshots_total 3"
                                                  : "modemmanager_exporter_snapshots_total 3"));
+    CHECK(has_line(page, "modemmanager_exporter_snapshots_refused_total 2"));
     CHECK(has_line(page, "process_open_fds{process=\"frontend\"} 7"));
     CHECK(page.find("process=\"collector\"") == std::string::npos);
     CHECK(count_prefix(page, "process_cpu_seconds_total") == 0);  // NaN: absent
@@ -698,7 +700,7 @@ TEST_CASE("exposition: the metric family table keeps the formats' naming rules")
         f.name.starts_with("modemmanager_messaging_") || f.name.starts_with("modemmanager_cell_");
     CHECK(per_modem == (!f.labels.empty() && f.labels.front() == "device_id"));
   }
-  CHECK(names.size() == 94);
+  CHECK(names.size() == 95);
 }
 
 TEST_CASE("exposition: pages of 64 modems stay well-formed") {

@@ -177,6 +177,9 @@ TEST_CASE("snapshot receiver: a faulty stream drops the connection and clears th
   PairFixture f;
   f.send(snapshot_frame(3, 7));
   REQUIRE(mmx::test::eventually([&] { return f.held(3); }));
+  // A lost connection is not the peer's fault; every other case refuses a
+  // frame.
+  std::uint64_t refused = 1;
 
   SUBCASE("garbage bytes") {
     const char garbage[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -186,6 +189,7 @@ TEST_CASE("snapshot receiver: a faulty stream drops the connection and clears th
     auto frame = snapshot_frame(4, 8);
     f.send(std::span(frame).first(frame.size() / 2));
     ::shutdown(f.collector.get(), SHUT_WR);
+    refused = 0;
   }
   SUBCASE("a payload that is not a Cap'n Proto message: segment larger than the frame") {
     // Segment table: one segment of 1000 words, in a 2-word payload.
@@ -282,6 +286,7 @@ TEST_CASE("snapshot receiver: a faulty stream drops the connection and clears th
   }
   SUBCASE("end of stream") {
     f.collector.reset();
+    refused = 0;
   }
 
   REQUIRE(mmx::test::eventually([&] { return f.receiver->finished(); }));
@@ -290,6 +295,7 @@ TEST_CASE("snapshot receiver: a faulty stream drops the connection and clears th
   CHECK(view.rendered == nullptr);
   CHECK(view.frame == nullptr);
   CHECK(view.snapshots_total == 1);  // a counter: it survives the connection
+  CHECK(view.snapshots_refused_total == refused);
   CHECK_FALSE(view.up(std::chrono::steady_clock::now()));
   CHECK(view.problem(std::chrono::steady_clock::now()) == "collector not connected");
   if (f.collector) CHECK(f.peer_closed());
@@ -309,6 +315,7 @@ TEST_CASE("snapshot receiver: a renderer that throws drops the connection") {
   REQUIRE(::send(collector.get(), frame.data(), frame.size(), MSG_NOSIGNAL) > 0);
   REQUIRE(mmx::test::eventually([&] { return receiver.finished(); }));
   CHECK(cache.view().rendered == nullptr);
+  CHECK(cache.view().snapshots_refused_total == 1);
 }
 
 TEST_CASE("snapshot receiver: a snapshot older than three heartbeats means the collector is down") {
