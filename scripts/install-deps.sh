@@ -14,6 +14,8 @@ build_packages=(
   libsystemd-dev
   zlib1g-dev
   doctest-dev
+  # common/expected.h: std::expected for C++20 (header only)
+  libexpected-dev
   # --web.config.file: YAML, and bcrypt through libxcrypt's crypt_rn
   libyaml-cpp-dev libcrypt-dev
   # ModemManager-enums.h, from which the frontend's value names are generated
