@@ -8,17 +8,6 @@
 #include "mm_names.h"
 
 namespace mmx {
-namespace {
-
-// A statistic; absent when ModemManager reports none.
-template <typename Value>
-void stat_rows(RowWriter& rows, FamilyId id, std::span<const BearerView> bearers, Value value) {
-  gauge_rows(rows, id, bearers,
-             [&](const BearerView& b) { return b.stats ? value(*b.stats) : kNoValue; });
-}
-
-}  // namespace
-
 void render_bearers(RowWriter& rows, std::span<const BearerView> bearers) {
   using enum FamilyId;
   std::string ip_type;
@@ -34,16 +23,21 @@ void render_bearers(RowWriter& rows, std::span<const BearerView> bearers) {
   for (const BearerView& b : bearers) {
     rows.row(kBearerConnected, b.labels, bool_value(b.bearer.getConnected()));
   }
+  // A statistic; absent when ModemManager reports none.
   using St = schema::BearerStats::Reader;
-  stat_rows(rows, kBearerRxBytesTotal, bearers, [](St s) { return s.getTotalRxBytes(); });
-  stat_rows(rows, kBearerTxBytesTotal, bearers, [](St s) { return s.getTotalTxBytes(); });
-  stat_rows(rows, kBearerConnectionDurationSeconds, bearers,
+  constexpr auto stats = &BearerView::stats;
+  part_rows(rows, kBearerRxBytesTotal, bearers, stats, [](St s) { return s.getTotalRxBytes(); });
+  part_rows(rows, kBearerTxBytesTotal, bearers, stats, [](St s) { return s.getTotalTxBytes(); });
+  part_rows(rows, kBearerConnectionDurationSeconds, bearers, stats,
             [](St s) { return s.getDurationSeconds(); });
-  stat_rows(rows, kBearerConnectionAttemptsTotal, bearers, [](St s) { return s.getAttempts(); });
-  stat_rows(rows, kBearerConnectionFailedAttemptsTotal, bearers,
+  part_rows(rows, kBearerConnectionAttemptsTotal, bearers, stats,
+            [](St s) { return s.getAttempts(); });
+  part_rows(rows, kBearerConnectionFailedAttemptsTotal, bearers, stats,
             [](St s) { return s.getFailedAttempts(); });
-  stat_rows(rows, kBearerUplinkSpeedBps, bearers, [](St s) { return s.getUplinkSpeedBps(); });
-  stat_rows(rows, kBearerDownlinkSpeedBps, bearers, [](St s) { return s.getDownlinkSpeedBps(); });
+  part_rows(rows, kBearerUplinkSpeedBps, bearers, stats,
+            [](St s) { return s.getUplinkSpeedBps(); });
+  part_rows(rows, kBearerDownlinkSpeedBps, bearers, stats,
+            [](St s) { return s.getDownlinkSpeedBps(); });
   for (const BearerView& b : bearers) {
     const std::string_view error = text(b.bearer.getConnectionErrorName());
     if (error.empty()) continue;

@@ -6,16 +6,6 @@
 #include "exposition_parts.h"
 
 namespace mmx {
-namespace {
-
-template <typename Value>
-void position_rows(RowWriter& rows, FamilyId id, std::span<const ModemView> modems, Value value) {
-  gauge_rows(rows, id, modems,
-             [&](const ModemView& m) { return m.location ? value(*m.location) : kNoValue; });
-}
-
-}  // namespace
-
 void render_location(RowWriter& rows, std::span<const ModemView> modems) {
   using enum FamilyId;
   for (const ModemView& m : modems) {
@@ -25,10 +15,13 @@ void render_location(RowWriter& rows, std::span<const ModemView> modems) {
     }
   }
   using L = schema::Location::Reader;
-  position_rows(rows, kLocationLatitudeDegrees, modems, [](L l) { return l.getLatitudeDegrees(); });
-  position_rows(rows, kLocationLongitudeDegrees, modems,
-                [](L l) { return l.getLongitudeDegrees(); });
-  position_rows(rows, kLocationAltitudeMeters, modems, [](L l) { return l.getAltitudeMeters(); });
+  constexpr auto location = &ModemView::location;
+  part_rows(rows, kLocationLatitudeDegrees, modems, location,
+            [](L l) { return l.getLatitudeDegrees(); });
+  part_rows(rows, kLocationLongitudeDegrees, modems, location,
+            [](L l) { return l.getLongitudeDegrees(); });
+  part_rows(rows, kLocationAltitudeMeters, modems, location,
+            [](L l) { return l.getAltitudeMeters(); });
   for (const ModemView& m : modems) {
     if (!m.location || !m.location->hasThreeGpp()) continue;
     const auto cell = m.location->getThreeGpp();

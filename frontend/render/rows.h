@@ -128,4 +128,15 @@ void gauge_rows(RowWriter& rows, FamilyId id, const Items& items, Value value) {
   }
 }
 
+// One row per item of `items` that has the optional part `part` (a pointer
+// to a std::optional member: a modem's location, a bearer's statistics),
+// valued `value(*part)`; NaN leaves the item out as gauge_rows does.
+template <typename Items, typename Part, typename Value>
+void part_rows(RowWriter& rows, FamilyId id, const Items& items, Part part, Value value) {
+  gauge_rows(rows, id, items, [&](const auto& item) {
+    const auto& present = item.*part;
+    return present ? static_cast<double>(value(*present)) : kNoValue;
+  });
+}
+
 }  // namespace mmx
