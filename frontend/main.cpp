@@ -72,10 +72,9 @@ int run(const FrontendConfig& config) {
   set_log_level(config.log_level);
 
   // Every file it names is read now: nothing can be opened in the sandbox.
-  std::string web_error;
-  const std::shared_ptr<const WebSecurity> security =
-      load_web_security(config.web_config_file, config.web_route, web_error);
-  if (!security) return usage_error("--web.config.file: " + web_error);
+  auto loaded = load_web_security(config.web_config_file, config.web_route);
+  if (!loaded) return usage_error("--web.config.file: " + loaded.error());
+  const std::shared_ptr<const WebSecurity> security = std::move(*loaded);
   if (config.check_web_config) return 0;
   for (const std::string& note : security->notes) log_info("Web config", {{"note", note}});
   if (!config.web_config_file.empty()) {

@@ -78,26 +78,29 @@ struct Wiped {
 
 }  // namespace
 
-std::string bcrypt_hash_problem(std::string_view hash) {
+Expected<> check_bcrypt_hash(std::string_view hash) {
   const std::string_view prefix = hash.substr(0, 4);
   if (prefix != "$2a$" && prefix != "$2b$" && prefix != "$2y$") {
-    return "not a bcrypt hash (want $2a$, $2b$ or $2y$ followed by the cost, such as "
-           "htpasswd -nBC 10 prints)";
+    return fail(
+        "not a bcrypt hash (want $2a$, $2b$ or $2y$ followed by the cost, such as "
+        "htpasswd -nBC 10 prints)");
   }
   if (hash.size() != kBcryptLength || hash[6] != '$' || hash[4] < '0' || hash[4] > '9' ||
       hash[5] < '0' || hash[5] > '9' ||
       hash.find_first_not_of(kBcryptAlphabet, 7) != std::string_view::npos) {
-    return "not a valid bcrypt hash (want 60 characters: $2y$, two digits of cost, $, then 53 of "
-           "[./A-Za-z0-9])";
+    return fail(
+        "not a valid bcrypt hash (want 60 characters: $2y$, two digits of cost, $, then 53 of "
+        "[./A-Za-z0-9])");
   }
   const int cost = bcrypt_cost(hash);
-  if (cost < kMinBcryptCost) return "bcrypt cost " + std::to_string(cost) + " is below 4";
+  if (cost < kMinBcryptCost) return fail("bcrypt cost " + std::to_string(cost) + " is below 4");
   if (cost > kMaxBcryptCost) {
-    return "bcrypt cost " + std::to_string(cost) + " is above " + std::to_string(kMaxBcryptCost) +
-           ", the most mm-exporter accepts: every check would take seconds of CPU; hash the "
-           "password again with a lower cost (htpasswd -nBC 10)";
+    return fail("bcrypt cost " + std::to_string(cost) + " is above " +
+                std::to_string(kMaxBcryptCost) +
+                ", the most mm-exporter accepts: every check would take seconds of CPU; hash "
+                "the password again with a lower cost (htpasswd -nBC 10)");
   }
-  return "";
+  return {};
 }
 
 BasicAuth::BasicAuth(std::vector<std::pair<std::string, std::string>> users, Limits limits)
@@ -106,7 +109,7 @@ BasicAuth::BasicAuth(std::vector<std::pair<std::string, std::string>> users, Lim
   if (limits_.max_concurrent_checks == 0) limits_.max_concurrent_checks = 1;
   int cost = kMinBcryptCost;
   for (const auto& [name, hash] : users_) {
-    if (bcrypt_hash_problem(hash).empty()) cost = std::max(cost, bcrypt_cost(hash));
+    if (check_bcrypt_hash(hash)) cost = std::max(cost, bcrypt_cost(hash));
   }
   // Any salt makes a valid setting; the hash part never matches what
   // crypt returns for it, so no password opens it.

@@ -25,6 +25,8 @@
 #include <utility>
 #include <vector>
 
+#include "expected.h"
+
 namespace mmx {
 
 // A bcrypt hash this cost or cheaper is accepted in the config. bcrypt's
@@ -32,9 +34,10 @@ namespace mmx {
 // times that on a router's CPU; 14 is 16 times cost 10.
 inline constexpr int kMaxBcryptCost = 14;
 
-// "" when `hash` is a bcrypt hash ($2a$, $2b$ or $2y$, cost 4 to
-// kMaxBcryptCost, 53 characters of salt and hash), else the problem.
-std::string bcrypt_hash_problem(std::string_view hash);
+// Whether `hash` is a bcrypt hash ($2a$, $2b$ or $2y$, cost 4 to
+// kMaxBcryptCost, 53 characters of salt and hash); the error says what is
+// wrong with it.
+[[nodiscard]] Expected<> check_bcrypt_hash(std::string_view hash);
 
 enum class AuthResult {
   kOk,
@@ -59,7 +62,7 @@ class BasicAuth {
   };
   static constexpr Limits kDefaultLimits{kMaxConcurrentChecks, kMaxWait, kCacheTtl};
 
-  // `users`: name and bcrypt hash, each checked by bcrypt_hash_problem().
+  // `users`: name and bcrypt hash, each checked by check_bcrypt_hash().
   // Draws the cache's key from OpenSSL's random generator: construct before
   // the sandbox.
   explicit BasicAuth(std::vector<std::pair<std::string, std::string>> users,

@@ -47,29 +47,27 @@ BioPtr memory_bio(std::string_view bytes) {
   return BioPtr(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
 }
 
-// Reads every certificate of a PEM text; false (error set) on a broken one.
-bool read_certificates(std::string_view pem, std::vector<X509Ptr>& out, std::string& error) {
+// Every certificate of a PEM text: at least one, none broken.
+Expected<std::vector<X509Ptr>> read_certificates(std::string_view pem) {
   BioPtr bio = memory_bio(pem);
-  if (!bio) {
-    error = openssl_error();
-    return false;
-  }
+  if (!bio) return fail(openssl_error());
+  std::vector<X509Ptr> certificates;
   for (;;) {
     X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, no_passphrase, nullptr));
     if (!cert) break;
-    out.push_back(std::move(cert));
+    certificates.push_back(std::move(cert));
   }
   // Running out of PEM blocks ends the loop with "no start line": the only
   // error that is not one.
   const unsigned long last = ERR_peek_last_error();
   if (last != 0 && !(ERR_GET_LIB(last) == ERR_LIB_PEM &&
-                     ERR_GET_REASON(last) == PEM_R_NO_START_LINE && !out.empty())) {
-    error = out.empty() ? "no PEM certificate in it" : openssl_error();
-    if (out.empty()) ERR_clear_error();
-    return false;
+                     ERR_GET_REASON(last) == PEM_R_NO_START_LINE && !certificates.empty())) {
+    if (!certificates.empty()) return fail(openssl_error());
+    ERR_clear_error();
+    return fail("no PEM certificate in it");
   }
   ERR_clear_error();
-  return true;
+  return certificates;
 }
 
 int accept_any_certificate(int, X509_STORE_CTX*) {
@@ -93,120 +91,121 @@ std::string field(std::string_view origin) {
   return "tls_server_config." + std::string(origin);
 }
 
-}  // namespace
+// The leaf certificate, then the rest of the chain.
+Expected<> use_certificate_chain(SSL_CTX* ctx, const TlsServerConfig& config) {
+  auto chain = read_certificates(config.cert_pem);
+  if (!chain) return fail(field(config.cert_origin) + ": " + chain.error());
+  if (SSL_CTX_use_certificate(ctx, chain->front().get()) != 1) {
+    return fail(field(config.cert_origin) + ": " + openssl_error());
+  }
+  for (std::size_t i = 1; i < chain->size(); ++i) {
+    if (SSL_CTX_add1_chain_cert(ctx, (*chain)[i].get()) != 1) {
+      return fail(field(config.cert_origin) + ": certificate " + std::to_string(i + 1) +
+                  " of the chain: " + openssl_error());
+    }
+  }
+  return {};
+}
 
-SslCtxPtr make_tls_context(const TlsServerConfig& config, std::string& error) {
-  ERR_clear_error();
-  // Seeds OpenSSL's random generator now, while getrandom() and
-  // /dev/urandom are within reach.
-  unsigned char seed_probe = 0;
-  if (RAND_bytes(&seed_probe, 1) != 1) {
-    error = "tls_server_config: OpenSSL's random generator: " + openssl_error();
-    return nullptr;
+// The private key, checked to match the certificate already set.
+Expected<> use_private_key(SSL_CTX* ctx, const TlsServerConfig& config) {
+  BioPtr bio = memory_bio(std::string_view(config.key_pem.data(), config.key_pem.size()));
+  PkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr) : nullptr);
+  if (!key) {
+    return fail(field(config.key_origin) + ": no usable PEM private key in it (" + openssl_error() +
+                "; a key with a passphrase is not supported)");
   }
-  SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
-  if (!ctx) {
-    error = "tls_server_config: " + openssl_error();
-    return nullptr;
+  if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+    ERR_clear_error();
+    return fail(field(config.key_origin) + ": does not match the certificate of " +
+                config.cert_origin);
   }
+  return {};
+}
 
-  std::vector<X509Ptr> chain;
-  if (!read_certificates(config.cert_pem, chain, error)) {
-    error = field(config.cert_origin) + ": " + error;
-    return nullptr;
-  }
-  if (SSL_CTX_use_certificate(ctx.get(), chain.front().get()) != 1) {
-    error = field(config.cert_origin) + ": " + openssl_error();
-    return nullptr;
-  }
-  for (std::size_t i = 1; i < chain.size(); ++i) {
-    if (SSL_CTX_add1_chain_cert(ctx.get(), chain[i].get()) != 1) {
-      error = field(config.cert_origin) + ": certificate " + std::to_string(i + 1) +
-              " of the chain: " + openssl_error();
-      return nullptr;
+// The CAs client certificates are verified against, if any.
+Expected<> use_client_ca(SSL_CTX* ctx, const TlsServerConfig& config) {
+  if (config.client_ca_pem.empty()) return {};
+  auto cas = read_certificates(config.client_ca_pem);
+  if (!cas) return fail(field(config.client_ca_origin) + ": " + cas.error());
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  for (const X509Ptr& ca : *cas) {
+    // The names go into the CertificateRequest, so clients pick the right
+    // certificate.
+    if (X509_STORE_add_cert(store, ca.get()) != 1 || SSL_CTX_add_client_CA(ctx, ca.get()) != 1) {
+      return fail(field(config.client_ca_origin) + ": " + openssl_error());
     }
   }
+  return {};
+}
 
-  {
-    BioPtr bio = memory_bio(std::string_view(config.key_pem.data(), config.key_pem.size()));
-    PkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr)
-                    : nullptr);
-    if (!key) {
-      error = field(config.key_origin) + ": no usable PEM private key in it (" + openssl_error() +
-              "; a key with a passphrase is not supported)";
-      return nullptr;
-    }
-    if (SSL_CTX_use_PrivateKey(ctx.get(), key.get()) != 1 ||
-        SSL_CTX_check_private_key(ctx.get()) != 1) {
-      ERR_clear_error();
-      error =
-          field(config.key_origin) + ": does not match the certificate of " + config.cert_origin;
-      return nullptr;
-    }
-  }
-
-  if (!config.client_ca_pem.empty()) {
-    std::vector<X509Ptr> cas;
-    if (!read_certificates(config.client_ca_pem, cas, error)) {
-      error = field(config.client_ca_origin) + ": " + error;
-      return nullptr;
-    }
-    X509_STORE* store = SSL_CTX_get_cert_store(ctx.get());
-    for (const X509Ptr& ca : cas) {
-      // The names go into the CertificateRequest, so clients pick the right
-      // certificate.
-      if (X509_STORE_add_cert(store, ca.get()) != 1 ||
-          SSL_CTX_add_client_CA(ctx.get(), ca.get()) != 1) {
-        error = field(config.client_ca_origin) + ": " + openssl_error();
-        return nullptr;
-      }
-    }
-  }
-  switch (config.client_auth) {
+void set_client_auth(SSL_CTX* ctx, ClientAuth client_auth) {
+  switch (client_auth) {
     case ClientAuth::kNoClientCert:
-      SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
       break;
     case ClientAuth::kRequestClientCert:
-      SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, accept_any_certificate);
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any_certificate);
       break;
     case ClientAuth::kRequireAnyClientCert:
-      SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                          accept_any_certificate);
       break;
     case ClientAuth::kVerifyClientCertIfGiven:
-      SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
       break;
     case ClientAuth::kRequireAndVerifyClientCert:
-      SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
       break;
   }
   // Without a session id context, OpenSSL refuses to resume sessions of a
   // context that asks for client certificates.
   static constexpr unsigned char kSessionContext[] = "mm-exporter";
-  SSL_CTX_set_session_id_context(ctx.get(), kSessionContext, sizeof kSessionContext - 1);
+  SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
+}
 
-  if (SSL_CTX_set_min_proto_version(ctx.get(), static_cast<int>(config.min_version)) != 1 ||
-      SSL_CTX_set_max_proto_version(ctx.get(), static_cast<int>(config.max_version)) != 1) {
-    error = "tls_server_config.min_version: " + openssl_error();
-    return nullptr;
+std::string colon_list(const std::vector<std::string>& names) {
+  std::string list;
+  for (const auto& name : names) list += (list.empty() ? "" : ":") + name;
+  return list;
+}
+
+// Protocol versions, TLS 1.2 suites and curves.
+Expected<> set_protocols(SSL_CTX* ctx, const TlsServerConfig& config) {
+  if (SSL_CTX_set_min_proto_version(ctx, static_cast<int>(config.min_version)) != 1 ||
+      SSL_CTX_set_max_proto_version(ctx, static_cast<int>(config.max_version)) != 1) {
+    return fail("tls_server_config.min_version: " + openssl_error());
   }
-  if (!config.cipher_suites.empty()) {
-    std::string list;
-    for (const auto& name : config.cipher_suites) list += (list.empty() ? "" : ":") + name;
-    if (SSL_CTX_set_cipher_list(ctx.get(), list.c_str()) != 1) {
-      error = "tls_server_config.cipher_suites: this OpenSSL supports none of them (" +
-              openssl_error() + ")";
-      return nullptr;
-    }
+  if (!config.cipher_suites.empty() &&
+      SSL_CTX_set_cipher_list(ctx, colon_list(config.cipher_suites).c_str()) != 1) {
+    return fail("tls_server_config.cipher_suites: this OpenSSL supports none of them (" +
+                openssl_error() + ")");
   }
-  if (!config.curves.empty()) {
-    std::string list;
-    for (const auto& name : config.curves) list += (list.empty() ? "" : ":") + name;
-    if (SSL_CTX_set1_groups_list(ctx.get(), list.c_str()) != 1) {
-      error = "tls_server_config.curve_preferences: " + openssl_error();
-      return nullptr;
-    }
+  if (!config.curves.empty() &&
+      SSL_CTX_set1_groups_list(ctx, colon_list(config.curves).c_str()) != 1) {
+    return fail("tls_server_config.curve_preferences: " + openssl_error());
   }
+  return {};
+}
+
+}  // namespace
+
+Expected<SslCtxPtr> make_tls_context(const TlsServerConfig& config) {
+  ERR_clear_error();
+  // Seeds OpenSSL's random generator now, while getrandom() and
+  // /dev/urandom are within reach.
+  unsigned char seed_probe = 0;
+  if (RAND_bytes(&seed_probe, 1) != 1) {
+    return fail("tls_server_config: OpenSSL's random generator: " + openssl_error());
+  }
+  SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+  if (!ctx) return fail("tls_server_config: " + openssl_error());
+  // In this order: the key is checked against the certificate.
+  for (auto step : {use_certificate_chain, use_private_key, use_client_ca}) {
+    if (auto done = step(ctx.get(), config); !done) return fail(std::move(done.error()));
+  }
+  set_client_auth(ctx.get(), config.client_auth);
+  if (auto done = set_protocols(ctx.get(), config); !done) return fail(std::move(done.error()));
 
   uint64_t options = SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION;
   if (config.prefer_server_cipher_suites) options |= SSL_OP_CIPHER_SERVER_PREFERENCE;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "expected.h"
 #include "web_config.h"
 
 namespace mmx {
@@ -19,8 +20,8 @@ using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxFree>;
 
 // Certificate chain and key (checked to match), client CA and verify mode
 // per client_auth_type, protocol versions, TLS 1.2 suites, curves, ALPN
-// "http/1.1". Returns null and sets `error` ("<field>: <problem>") on failure.
-SslCtxPtr make_tls_context(const TlsServerConfig& config, std::string& error);
+// "http/1.1". The error is "<field>: <problem>".
+[[nodiscard]] Expected<SslCtxPtr> make_tls_context(const TlsServerConfig& config);
 
 // For a connection whose handshake finished: whether the client presented a
 // certificate that verified against the client CA. False for

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "basic_auth.h"
@@ -73,36 +74,22 @@ const char* tls_version_name(TlsVersion version) {
   return "?";
 }
 
-std::optional<std::string> read_bounded_file(const std::filesystem::path& path,
-                                             std::size_t max_bytes, std::string& error) {
+Expected<std::string> read_bounded_file(const std::filesystem::path& path, std::size_t max_bytes) {
   // O_NONBLOCK: a FIFO in place of the file must not hang start-up.
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (!fd) {
-    error = errno_text();
-    return std::nullopt;
-  }
+  if (!fd) return fail(errno_text());
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) {
-    error = errno_text();
-    return std::nullopt;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    error = "not a regular file";
-    return std::nullopt;
-  }
+  if (::fstat(fd.get(), &st) != 0) return fail(errno_text());
+  if (!S_ISREG(st.st_mode)) return fail("not a regular file");
   std::string data;
   char buffer[16384];
   for (;;) {
     const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      error = errno_text();
-      return std::nullopt;
-    }
+    if (n < 0) return fail(errno_text());
     if (n == 0) break;
     if (data.size() + static_cast<std::size_t>(n) > max_bytes) {
-      error = "larger than " + std::to_string(max_bytes) + " bytes";
-      return std::nullopt;
+      return fail("larger than " + std::to_string(max_bytes) + " bytes");
     }
     data.append(buffer, static_cast<std::size_t>(n));
   }
@@ -180,12 +167,14 @@ const std::vector<AllowedHeader>& allowed_headers() {
   return headers;
 }
 
-// Thrown inside the parser only; parse_web_config() turns it into `error`.
+// Thrown inside the parser only, never out of this file: parse_web_config()
+// turns it into its error. Throwing keeps the field-by-field parser as plain
+// as the YAML it reads, and yaml-cpp throws from the same calls anyway.
 struct ConfigError {
   std::string message;
 };
 
-[[noreturn]] void fail(const std::string& field, const std::string& problem) {
+[[noreturn]] void reject(const std::string& field, const std::string& problem) {
   throw ConfigError{field.empty() ? problem : field + ": " + problem};
 }
 
@@ -242,12 +231,12 @@ std::vector<std::pair<std::string, YAML::Node>> entries(const YAML::Node& node,
                                                         const std::string& field) {
   std::vector<std::pair<std::string, YAML::Node>> out;
   if (node.IsNull()) return out;
-  if (!node.IsMap()) fail(field, std::string("want a map, got ") + kind_of(node));
+  if (!node.IsMap()) reject(field, std::string("want a map, got ") + kind_of(node));
   std::set<std::string> seen;
   for (auto it = node.begin(); it != node.end(); ++it) {
-    if (!it->first.IsScalar()) fail(field, "keys must be strings");
+    if (!it->first.IsScalar()) reject(field, "keys must be strings");
     std::string key = it->first.Scalar();
-    if (!seen.insert(key).second) fail(join(field, key), "given more than once");
+    if (!seen.insert(key).second) reject(join(field, key), "given more than once");
     out.emplace_back(std::move(key), it->second);
   }
   return out;
@@ -255,7 +244,7 @@ std::vector<std::pair<std::string, YAML::Node>> entries(const YAML::Node& node,
 
 std::string scalar(const YAML::Node& node, const std::string& field) {
   if (node.IsNull()) return "";
-  if (!node.IsScalar()) fail(field, std::string("want a string, got ") + kind_of(node));
+  if (!node.IsScalar()) reject(field, std::string("want a string, got ") + kind_of(node));
   return node.Scalar();
 }
 
@@ -266,14 +255,14 @@ bool boolean(const YAML::Node& node, const std::string& field) {
       {"no", false},  {"No", false},  {"off", false},   {"Off", false}};
   const std::string text = scalar(node, field);
   auto it = kValues.find(text);
-  if (it == kValues.end()) fail(field, "want true or false, got " + show(text));
+  if (it == kValues.end()) reject(field, "want true or false, got " + show(text));
   return it->second;
 }
 
 std::vector<std::string> strings(const YAML::Node& node, const std::string& field) {
   std::vector<std::string> out;
   if (node.IsNull()) return out;
-  if (!node.IsSequence()) fail(field, std::string("want a list, got ") + kind_of(node));
+  if (!node.IsSequence()) reject(field, std::string("want a list, got ") + kind_of(node));
   for (std::size_t i = 0; i < node.size(); ++i) {
     out.push_back(scalar(node[i], field + "[" + std::to_string(i) + "]"));
   }
@@ -286,7 +275,7 @@ Value lookup(const std::pair<std::string_view, Value> (&table)[N], const std::st
   for (const auto& [name, value] : table) {
     if (name == text) return value;
   }
-  fail(field, "unknown value " + show(text) + " (want " + choices(table) + ")");
+  reject(field, "unknown value " + show(text) + " (want " + choices(table) + ")");
 }
 
 // config_util.JoinDir: a relative path is relative to the config's directory.
@@ -307,8 +296,8 @@ std::string pem_of(const Source& source, std::string_view inline_key, std::strin
   const std::string field_inline = join("tls_server_config", inline_key);
   const std::string field_file = join("tls_server_config", file_key);
   if (!source.inline_text.empty() && !source.path.empty()) {
-    fail("tls_server_config", std::string(inline_key) + " and " + std::string(file_key) +
-                                  " are both given; give one of them");
+    reject("tls_server_config", std::string(inline_key) + " and " + std::string(file_key) +
+                                    " are both given; give one of them");
   }
   if (!source.inline_text.empty()) {
     origin = std::string(inline_key);
@@ -316,10 +305,9 @@ std::string pem_of(const Source& source, std::string_view inline_key, std::strin
   }
   const std::filesystem::path path = resolve(source.path, base_dir);
   origin = std::string(file_key) + " (" + path.string() + ")";
-  std::string error;
-  auto data = read(path, error);
-  if (!data) fail(field_file, path.string() + ": " + error);
-  if (data->empty()) fail(field_file, path.string() + ": the file is empty");
+  auto data = read(path);
+  if (!data) reject(field_file, path.string() + ": " + data.error());
+  if (data->empty()) reject(field_file, path.string() + ": the file is empty");
   return std::move(*data);
 }
 
@@ -359,10 +347,10 @@ void parse_tls(const YAML::Node& node, const std::filesystem::path& base_dir,
         const auto* entry = std::find_if(std::begin(kCipherSuites), std::end(kCipherSuites),
                                          [&](const CipherName& c) { return c.go == names[i]; });
         if (entry == std::end(kCipherSuites)) {
-          fail(f + "[" + std::to_string(i) + "]",
-               "unknown cipher suite " + show(names[i]) +
-                   " (want one of Go's crypto/tls.CipherSuites(), such as "
-                   "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)");
+          reject(f + "[" + std::to_string(i) + "]",
+                 "unknown cipher suite " + show(names[i]) +
+                     " (want one of Go's crypto/tls.CipherSuites(), such as "
+                     "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)");
         }
         if (entry->openssl.empty()) {
           config.notes.push_back(f + ": " + names[i] +
@@ -373,7 +361,7 @@ void parse_tls(const YAML::Node& node, const std::filesystem::path& base_dir,
         }
       }
       if (!names.empty() && tls.cipher_suites.empty()) {
-        fail(f, "lists no TLS 1.2 suite; leave it out to use the defaults");
+        reject(f, "lists no TLS 1.2 suite; leave it out to use the defaults");
       }
     } else if (key == "prefer_server_cipher_suites") {
       tls.prefer_server_cipher_suites = boolean(value, f);
@@ -383,16 +371,16 @@ void parse_tls(const YAML::Node& node, const std::filesystem::path& base_dir,
         const std::string fi = f + "[" + std::to_string(i) + "]";
         std::string group(lookup(kCurves, names[i], fi));
         if (std::find(tls.curves.begin(), tls.curves.end(), group) != tls.curves.end()) {
-          fail(fi, show(names[i]) + " is listed twice");
+          reject(fi, show(names[i]) + " is listed twice");
         }
         tls.curves.push_back(std::move(group));
       }
     } else if (key == "client_allowed_sans") {
-      fail(f,
-           "not supported by mm-exporter; use a client CA that issues only the allowed "
-           "clients' certificates");
+      reject(f,
+             "not supported by mm-exporter; use a client CA that issues only the allowed "
+             "clients' certificates");
     } else {
-      fail(f, "unknown field");
+      reject(f, "unknown field");
     }
   }
 
@@ -401,11 +389,11 @@ void parse_tls(const YAML::Node& node, const std::filesystem::path& base_dir,
                 !client_auth_text.empty();
   if (!tls.enabled) return;
   if (cert.inline_text.empty() && cert.path.empty())
-    fail(field, "missing one of cert or cert_file");
-  if (key_inline.empty() && key_path.empty()) fail(field, "missing one of key or key_file");
+    reject(field, "missing one of cert or cert_file");
+  if (key_inline.empty() && key_path.empty()) reject(field, "missing one of key or key_file");
   if (tls.min_version > tls.max_version) {
-    fail(field, std::string("min_version ") + tls_version_name(tls.min_version) +
-                    " is above max_version " + tls_version_name(tls.max_version));
+    reject(field, std::string("min_version ") + tls_version_name(tls.min_version) +
+                      " is above max_version " + tls_version_name(tls.max_version));
   }
 
   tls.cert_pem = pem_of(cert, "cert", "cert_file", base_dir, read, tls.cert_origin);
@@ -420,15 +408,15 @@ void parse_tls(const YAML::Node& node, const std::filesystem::path& base_dir,
   const bool verifies = tls.client_auth == ClientAuth::kVerifyClientCertIfGiven ||
                         tls.client_auth == ClientAuth::kRequireAndVerifyClientCert;
   if (has_ca && tls.client_auth == ClientAuth::kNoClientCert) {
-    fail(join(field, client_ca.path.empty() ? "client_ca" : "client_ca_file"),
-         "a client CA is given, but client_auth_type is NoClientCert (want "
-         "RequireAndVerifyClientCert)");
+    reject(join(field, client_ca.path.empty() ? "client_ca" : "client_ca_file"),
+           "a client CA is given, but client_auth_type is NoClientCert (want "
+           "RequireAndVerifyClientCert)");
   }
   if (verifies && !has_ca) {
     // Go would fall back to the system's roots: almost never what a client
     // certificate check means, and unreadable once sandboxed.
-    fail(join(field, "client_ca_file"),
-         std::string("needed by client_auth_type ") + client_auth_name(tls.client_auth));
+    reject(join(field, "client_ca_file"),
+           std::string("needed by client_auth_type ") + client_auth_name(tls.client_auth));
   }
   if (has_ca) {
     tls.client_ca_pem =
@@ -455,25 +443,25 @@ void parse_http(const YAML::Node& node, WebConfig& config) {
         if (header == allowed.end()) {
           std::string names;
           for (const auto& h : allowed) names += (names.empty() ? "" : ", ") + std::string(h.name);
-          fail(fh, "this header can not be configured (allowed: " + names + ")");
+          reject(fh, "this header can not be configured (allowed: " + names + ")");
         }
         const std::string text = scalar(header_value, fh);
         if (text.empty()) continue;  // "Unset if blank"
         for (unsigned char c : text) {
           // A line break would let the config inject headers of its own.
-          if (c < 0x20 || c == 0x7f) fail(fh, "control characters are not allowed");
+          if (c < 0x20 || c == 0x7f) reject(fh, "control characters are not allowed");
         }
         if (!header->values.empty() &&
             std::find(header->values.begin(), header->values.end(), text) == header->values.end()) {
           std::string want;
           for (const auto& v : header->values) want += (want.empty() ? "" : " or ") + show(v);
-          fail(fh, "invalid value " + show(text) + " (want " + want + ")");
+          reject(fh, "invalid value " + show(text) + " (want " + want + ")");
         }
         config.headers.emplace_back(name, text);
       }
       std::sort(config.headers.begin(), config.headers.end());
     } else {
-      fail(f, "unknown field");
+      reject(f, "unknown field");
     }
   }
 }
@@ -482,14 +470,14 @@ void parse_users(const YAML::Node& node, WebConfig& config) {
   const std::string field = "basic_auth_users";
   for (const auto& [user, value] : entries(node, field)) {
     const std::string f = join(field, user);
-    if (user.empty()) fail(field, "a user name is empty");
+    if (user.empty()) reject(field, "a user name is empty");
     for (unsigned char c : user) {
       // Basic auth splits "user:password" at the first colon.
-      if (c == ':') fail(f, "a user name can not contain \":\"");
-      if (c < 0x20 || c == 0x7f) fail(f, "control characters are not allowed in a user name");
+      if (c == ':') reject(f, "a user name can not contain \":\"");
+      if (c < 0x20 || c == 0x7f) reject(f, "control characters are not allowed in a user name");
     }
     const std::string hash = scalar(value, f);
-    if (std::string problem = bcrypt_hash_problem(hash); !problem.empty()) fail(f, problem);
+    if (auto valid = check_bcrypt_hash(hash); !valid) reject(f, valid.error());
     config.basic_auth_users.emplace_back(user, hash);
   }
   std::sort(config.basic_auth_users.begin(), config.basic_auth_users.end());
@@ -497,18 +485,16 @@ void parse_users(const YAML::Node& node, WebConfig& config) {
 
 }  // namespace
 
-std::optional<WebConfig> parse_web_config(std::string_view text,
-                                          const std::filesystem::path& base_dir,
-                                          const WebConfigFileReader& read, std::string& error) {
+Expected<WebConfig> parse_web_config(std::string_view text, const std::filesystem::path& base_dir,
+                                     const WebConfigFileReader& read) {
   if (text.size() > kMaxWebConfigFileBytes) {
-    error = "larger than " + std::to_string(kMaxWebConfigFileBytes) + " bytes";
-    return std::nullopt;
+    return fail("larger than " + std::to_string(kMaxWebConfigFileBytes) + " bytes");
   }
   WebConfig config;
   try {
     const YAML::Node root = YAML::Load(std::string(text));
     if (!root.IsDefined() || root.IsNull()) return config;  // an empty file: plain HTTP
-    if (!root.IsMap()) fail("", std::string("want a map at the top level, got ") + kind_of(root));
+    if (!root.IsMap()) reject("", std::string("want a map at the top level, got ") + kind_of(root));
     // Optional, not YAML::Node: assigning to a bound Node rewrites the node
     // it refers to instead of rebinding.
     std::optional<YAML::Node> tls;
@@ -522,9 +508,9 @@ std::optional<WebConfig> parse_web_config(std::string_view text,
       } else if (key == "basic_auth_users") {
         users.emplace(value);
       } else if (key == "rate_limit") {
-        fail(key, "not supported by mm-exporter (--web.max-requests bounds parallel scrapes)");
+        reject(key, "not supported by mm-exporter (--web.max-requests bounds parallel scrapes)");
       } else {
-        fail(key, "unknown field");
+        reject(key, "unknown field");
       }
     }
     // Fixed order, so the first error is the same whatever the key order.
@@ -532,38 +518,29 @@ std::optional<WebConfig> parse_web_config(std::string_view text,
     if (http) parse_http(*http, config);
     if (users) parse_users(*users, config);
   } catch (const ConfigError& e) {
-    error = e.message;
-    return std::nullopt;
+    return fail(e.message);
   } catch (const YAML::ParserException& e) {
-    error = "line " + std::to_string(e.mark.line + 1) + ", column " +
-            std::to_string(e.mark.column + 1) + ": " + e.msg;
-    return std::nullopt;
+    return fail("line " + std::to_string(e.mark.line + 1) + ", column " +
+                std::to_string(e.mark.column + 1) + ": " + e.msg);
   } catch (const YAML::Exception& e) {
-    error = e.msg.empty() ? std::string("invalid YAML") : e.msg;
-    return std::nullopt;
+    return fail(e.msg.empty() ? std::string("invalid YAML") : e.msg);
   } catch (const std::exception& e) {
-    error = std::string("invalid YAML: ") + e.what();
-    return std::nullopt;
+    return fail(std::string("invalid YAML: ") + e.what());
   }
   return config;
 }
 
-std::optional<WebConfig> load_web_config(const std::filesystem::path& path, std::string& error) {
+Expected<WebConfig> load_web_config(const std::filesystem::path& path) {
   std::error_code ec;
   std::filesystem::path absolute = std::filesystem::absolute(path, ec);
   if (ec) absolute = path;
-  std::string read_error;
-  auto text = read_bounded_file(absolute, kMaxWebConfigFileBytes, read_error);
-  if (!text) {
-    error = path.string() + ": " + read_error;
-    return std::nullopt;
-  }
-  const WebConfigFileReader reader = [](const std::filesystem::path& p, std::string& e) {
-    return read_bounded_file(p, kMaxWebConfigFileBytes, e);
+  auto text = read_bounded_file(absolute, kMaxWebConfigFileBytes);
+  if (!text) return fail(path.string() + ": " + text.error());
+  const WebConfigFileReader reader = [](const std::filesystem::path& p) {
+    return read_bounded_file(p, kMaxWebConfigFileBytes);
   };
-  std::string parse_error;
-  auto config = parse_web_config(*text, absolute.parent_path(), reader, parse_error);
-  if (!config) error = path.string() + ": " + parse_error;
+  auto config = parse_web_config(*text, absolute.parent_path(), reader);
+  if (!config) return fail(path.string() + ": " + config.error());
   return config;
 }
 

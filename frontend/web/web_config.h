@@ -11,11 +11,12 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "expected.h"
 
 namespace mmx {
 
@@ -89,24 +90,23 @@ struct WebConfig {
   std::vector<std::string> notes;
 };
 
-// Reads a file the config names, at most kMaxWebConfigFileBytes; sets
-// `error` (without the path) and returns nullopt on failure.
-using WebConfigFileReader = std::function<std::optional<std::string>(
-    const std::filesystem::path& path, std::string& error)>;
+// Reads a file the config names, at most kMaxWebConfigFileBytes; the error
+// does not name the path.
+using WebConfigFileReader = std::function<Expected<std::string>(const std::filesystem::path& path)>;
 
-// Reads a regular file whole, refusing one over `max_bytes`.
-std::optional<std::string> read_bounded_file(const std::filesystem::path& path,
-                                             std::size_t max_bytes, std::string& error);
+// Reads a regular file whole, refusing one over `max_bytes`. The error does
+// not name the path.
+[[nodiscard]] Expected<std::string> read_bounded_file(const std::filesystem::path& path,
+                                                      std::size_t max_bytes);
 
 // Parses `text`, a config whose relative paths are relative to `base_dir`,
-// reading the files it names with `read`. On error returns nullopt and sets
-// `error` to "<field>: <problem>".
-std::optional<WebConfig> parse_web_config(std::string_view text,
-                                          const std::filesystem::path& base_dir,
-                                          const WebConfigFileReader& read, std::string& error);
+// reading the files it names with `read`. The error is "<field>: <problem>".
+[[nodiscard]] Expected<WebConfig> parse_web_config(std::string_view text,
+                                                   const std::filesystem::path& base_dir,
+                                                   const WebConfigFileReader& read);
 
-// Reads and parses the file at `path`. On error `error` is
+// Reads and parses the file at `path`. The error is
 // "<path>: <field>: <problem>".
-std::optional<WebConfig> load_web_config(const std::filesystem::path& path, std::string& error);
+[[nodiscard]] Expected<WebConfig> load_web_config(const std::filesystem::path& path);
 
 }  // namespace mmx

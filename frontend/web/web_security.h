@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "basic_auth.h"
+#include "expected.h"
 #include "tls_context.h"
 #include "web_route.h"
 
@@ -29,9 +30,9 @@ struct WebSecurity {
 };
 
 // Loads `config_file` ("" for none: plain HTTP, no auth), reading every file
-// it names, and builds the TLS context. On error returns null and sets
-// `error` to "<file>: <field>: <problem>".
-std::shared_ptr<const WebSecurity> load_web_security(const std::string& config_file,
-                                                     const WebRoute& route, std::string& error);
+// it names, and builds the TLS context. The error is
+// "<file>: <field>: <problem>".
+[[nodiscard]] Expected<std::shared_ptr<const WebSecurity>> load_web_security(
+    const std::string& config_file, const WebRoute& route);
 
 }  // namespace mmx

@@ -6,7 +6,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -14,16 +13,12 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  const mmx::WebConfigFileReader reader = [](const std::filesystem::path& path,
-                                             std::string& error) -> std::optional<std::string> {
-    if (path.filename() == "missing.pem") {
-      error = "No such file or directory";
-      return std::nullopt;
-    }
+  const mmx::WebConfigFileReader reader =
+      [](const std::filesystem::path& path) -> mmx::Expected<std::string> {
+    if (path.filename() == "missing.pem") return mmx::fail("No such file or directory");
     return std::string("-----BEGIN CERTIFICATE-----\n") + path.string() + "\n";
   };
-  std::string error;
-  auto config = mmx::parse_web_config(text, "/etc/mm", reader, error);
-  if (!config && error.empty()) __builtin_trap();  // every failure says why
+  auto config = mmx::parse_web_config(text, "/etc/mm", reader);
+  if (!config && config.error().empty()) __builtin_trap();  // every failure says why
   return 0;
 }

@@ -49,17 +49,15 @@ TlsServerConfig server_config(const KeyPair& pair = pki().server) {
 }
 
 mmx::SslCtxPtr build(const TlsServerConfig& config) {
-  std::string error;
-  auto ctx = mmx::make_tls_context(config, error);
-  REQUIRE_MESSAGE(ctx, error);
-  return ctx;
+  auto ctx = mmx::make_tls_context(config);
+  REQUIRE_MESSAGE(ctx, (ctx ? "" : ctx.error()));
+  return std::move(*ctx);
 }
 
 std::string build_error(const TlsServerConfig& config) {
-  std::string error;
-  auto ctx = mmx::make_tls_context(config, error);
+  auto ctx = mmx::make_tls_context(config);
   CHECK_FALSE(ctx);
-  return error;
+  return ctx ? "" : ctx.error();
 }
 
 ClientOptions trusting_ca() {

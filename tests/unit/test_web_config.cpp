@@ -19,20 +19,22 @@ struct FakeFiles {
   std::map<std::string, std::string> files;
   std::vector<std::string> reads;
   mmx::WebConfigFileReader reader() {
-    return [this](const std::filesystem::path& path, std::string& error) {
+    return [this](const std::filesystem::path& path) -> mmx::Expected<std::string> {
       reads.push_back(path.string());
       auto it = files.find(path.string());
-      if (it == files.end()) {
-        error = "No such file or directory";
-        return std::optional<std::string>();
-      }
-      return std::optional<std::string>(it->second);
+      if (it == files.end()) return mmx::fail("No such file or directory");
+      return it->second;
     };
   }
 };
 
-std::optional<mmx::WebConfig> parse(const std::string& text, FakeFiles& files, std::string& error) {
-  return mmx::parse_web_config(text, "/etc/mm", files.reader(), error);
+mmx::Expected<mmx::WebConfig> parse(const std::string& text, FakeFiles& files) {
+  return mmx::parse_web_config(text, "/etc/mm", files.reader());
+}
+
+// For a failed check's message: the error, or nothing when there is none.
+std::string why_not(const mmx::Expected<mmx::WebConfig>& config) {
+  return config ? std::string() : config.error();
 }
 
 // The error of a config that must fail.
@@ -40,10 +42,9 @@ std::string error_of(const std::string& text) {
   FakeFiles files;
   files.files = {
       {"/etc/mm/server.crt", "CERT"}, {"/etc/mm/server.key", "KEY"}, {"/etc/mm/ca.crt", "CA"}};
-  std::string error;
-  auto config = parse(text, files, error);
+  auto config = parse(text, files);
   CHECK_FALSE(config);
-  return error;
+  return why_not(config);
 }
 
 const char* const kTls = "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n";
@@ -53,9 +54,8 @@ const char* const kTls = "tls_server_config:\n  cert_file: server.crt\n  key_fil
 TEST_CASE("web config: an empty file is plain HTTP without auth") {
   for (const char* text : {"", "# nothing\n", "---\n"}) {
     FakeFiles files;
-    std::string error;
-    auto config = parse(text, files, error);
-    REQUIRE_MESSAGE(config, error);
+    auto config = parse(text, files);
+    REQUIRE_MESSAGE(config, why_not(config));
     CHECK_FALSE(config->tls.enabled);
     CHECK(config->basic_auth_users.empty());
     CHECK(config->headers.empty());
@@ -67,7 +67,6 @@ TEST_CASE("web config: every field, files read relative to the config's director
   FakeFiles files;
   files.files = {
       {"/etc/mm/tls/server.crt", "CERT"}, {"/etc/mm/tls/server.key", "KEY"}, {"/srv/ca.crt", "CA"}};
-  std::string error;
   auto config = parse(R"(
 tls_server_config:
   cert_file: tls/server.crt
@@ -94,8 +93,8 @@ basic_auth_users:
                           R"(
   alice: ')" + kHash + R"('
 )",
-                      files, error);
-  REQUIRE_MESSAGE(config, error);
+                      files);
+  REQUIRE_MESSAGE(config, why_not(config));
   const auto& tls = config->tls;
   CHECK(tls.enabled);
   CHECK(tls.cert_pem == "CERT");
@@ -123,9 +122,8 @@ basic_auth_users:
 
 TEST_CASE("web config: defaults and inline PEM") {
   FakeFiles files;
-  std::string error;
-  auto config = parse("tls_server_config:\n  cert: |\n    CERT\n  key: KEY\n", files, error);
-  REQUIRE_MESSAGE(config, error);
+  auto config = parse("tls_server_config:\n  cert: |\n    CERT\n  key: KEY\n", files);
+  REQUIRE_MESSAGE(config, why_not(config));
   CHECK(config->tls.cert_pem == "CERT\n");
   CHECK(config->tls.cert_origin == "cert");
   CHECK(config->tls.key_origin == "key");
@@ -137,8 +135,8 @@ TEST_CASE("web config: defaults and inline PEM") {
   CHECK(files.reads.empty());
 
   // Only basic auth: no TLS, nothing read.
-  config = parse("basic_auth_users:\n  bob: " + std::string(kHash) + "\n", files, error);
-  REQUIRE_MESSAGE(config, error);
+  config = parse("basic_auth_users:\n  bob: " + std::string(kHash) + "\n", files);
+  REQUIRE_MESSAGE(config, why_not(config));
   CHECK_FALSE(config->tls.enabled);
   CHECK(config->basic_auth_users.size() == 1);
 }
@@ -247,27 +245,27 @@ TEST_CASE("web config: load_web_config reads the file and names it in errors") {
   write("server.crt", "CERT");
   write("server.key", "KEY");
   const auto good = write("web.yml", kTls);
-  std::string error;
-  auto config = mmx::load_web_config(good, error);
-  REQUIRE_MESSAGE(config, error);
+  auto config = mmx::load_web_config(good);
+  REQUIRE_MESSAGE(config, why_not(config));
   CHECK(config->tls.cert_pem == "CERT");
 
+  // The error of loading `path`, which must fail.
+  const auto load_error = [](const std::filesystem::path& path) {
+    auto failed = mmx::load_web_config(path);
+    CHECK_FALSE(failed);
+    return why_not(failed);
+  };
   const auto bad = write("bad.yml", "tls_server_config:\n  client_auth_type: Foo\n");
-  CHECK_FALSE(mmx::load_web_config(bad, error));
-  CHECK(error == bad.string() +
-                     ": tls_server_config.client_auth_type: unknown value \"Foo\" (want "
-                     "NoClientCert, RequestClientCert, RequireAnyClientCert, RequireClientCert, "
-                     "VerifyClientCertIfGiven or RequireAndVerifyClientCert)");
-
-  CHECK_FALSE(mmx::load_web_config(dir / "absent.yml", error));
-  CHECK(error == (dir / "absent.yml").string() + ": No such file or directory");
-
-  CHECK_FALSE(mmx::load_web_config(dir, error));
-  CHECK(error == dir.string() + ": not a regular file");
-
+  CHECK(load_error(bad) ==
+        bad.string() +
+            ": tls_server_config.client_auth_type: unknown value \"Foo\" (want "
+            "NoClientCert, RequestClientCert, RequireAnyClientCert, RequireClientCert, "
+            "VerifyClientCertIfGiven or RequireAndVerifyClientCert)");
+  CHECK(load_error(dir / "absent.yml") ==
+        (dir / "absent.yml").string() + ": No such file or directory");
+  CHECK(load_error(dir) == dir.string() + ": not a regular file");
   const auto huge = write("huge.yml", std::string(mmx::kMaxWebConfigFileBytes + 1, '#'));
-  CHECK_FALSE(mmx::load_web_config(huge, error));
-  CHECK(error == huge.string() + ": larger than 1048576 bytes");
+  CHECK(load_error(huge) == huge.string() + ": larger than 1048576 bytes");
 
   std::filesystem::remove_all(dir);
 }
