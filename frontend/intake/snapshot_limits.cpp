@@ -5,6 +5,8 @@
 #include <array>
 #include <iterator>
 #include <optional>
+#include <string>
+#include <utility>
 
 namespace mmx {
 namespace {
@@ -121,8 +123,10 @@ class SnapshotChecker {
 
 }  // namespace
 
-std::string check_snapshot(schema::Snapshot::Reader snapshot) {
-  return SnapshotChecker().check(snapshot);
+Expected<> check_snapshot(schema::Snapshot::Reader snapshot) {
+  std::string problem = SnapshotChecker().check(snapshot);
+  if (!problem.empty()) return fail(std::move(problem));
+  return {};
 }
 
 }  // namespace mmx

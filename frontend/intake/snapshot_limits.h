@@ -6,8 +6,7 @@
 // receiver drops the connection and nothing of it is served. A list field
 // without a limit is refused, so a schema change cannot skip this review.
 
-#include <string>
-
+#include "expected.h"
 #include "snapshot.capnp.h"
 #include "snapshot_limit_table.h"
 
@@ -15,9 +14,9 @@ namespace mmx {
 
 // Reads every field of `snapshot`, so that each pointer, list and text of
 // the message is checked now (bounds, types, NUL termination) and not while
-// a page is built, and checks the limits. Returns "" when the
-// snapshot is within them, else the first limit it exceeds. A malformed
-// message throws kj::Exception.
-std::string check_snapshot(schema::Snapshot::Reader snapshot);
+// a page is built, and checks the limits. The error names the first limit
+// the snapshot exceeds. A malformed message throws kj::Exception, as every
+// read of it does: the receiver, where the frame comes in, catches it.
+[[nodiscard]] Expected<> check_snapshot(schema::Snapshot::Reader snapshot);
 
 }  // namespace mmx

@@ -29,6 +29,49 @@ std::string describe(const kj::Exception& e) {
   return std::string(description.begin(), description.size());
 }
 
+// Decodes and checks the message of one frame (this is where its bytes meet
+// Cap'n Proto: a kj::Exception becomes the error). Returns the generation;
+// sets the frame's sequence and heartbeat interval.
+Expected<std::uint64_t> check_frame(kj::ArrayPtr<const capnp::word> words, SnapshotFrame& frame) {
+  try {
+    capnp::FlatArrayMessageReader message(words, snapshot_reader_options());
+    if (message.getEnd() != words.end()) {
+      return fail("malformed snapshot: " + std::to_string(words.end() - message.getEnd()) +
+                  " words after the message");
+    }
+    auto snapshot = message.getRoot<schema::Snapshot>();
+    frame.sequence = snapshot.getSequence();
+    frame.heartbeat_interval = std::chrono::milliseconds(snapshot.getHeartbeatIntervalMillis());
+    if (frame.heartbeat_interval.count() == 0) {
+      return fail("malformed snapshot: no heartbeat interval");
+    }
+    // Every frame, not only those of a new generation: the newest frame
+    // serves the landing page and the exporter status, and nothing but the
+    // collector's word says it equals the frame its generation was checked
+    // in.
+    if (auto within = check_snapshot(snapshot); !within) {
+      return fail("snapshot over the limits: " + within.error());
+    }
+    return snapshot.getGeneration();
+  } catch (const kj::Exception& e) {
+    return fail("malformed snapshot: " + describe(e));
+  }
+}
+
+// Renders a new generation in every format; what the renderer throws
+// becomes the error.
+Expected<std::shared_ptr<RenderedSnapshot>> render_snapshot(
+    const std::shared_ptr<const ExpositionRenderer>& renderer,
+    kj::ArrayPtr<const capnp::word> words) {
+  try {
+    return std::make_shared<RenderedSnapshot>(renderer, words);
+  } catch (const kj::Exception& e) {
+    return fail("cannot render snapshot: " + describe(e));
+  } catch (const std::exception& e) {
+    return fail(std::string("cannot render snapshot: ") + e.what());
+  }
+}
+
 }  // namespace
 
 SnapshotReceiver::SnapshotReceiver(UniqueFd connection, SnapshotCache& cache, Renderer renderer)
@@ -149,58 +192,31 @@ std::optional<std::string> SnapshotReceiver::serve(int fd, bool& got_snapshot) {
         cache_.count_refused();
         return "bad frame: " + result.error;
       }
-      if (std::string problem = take_frame(std::move(result.payload)); !problem.empty()) {
+      if (auto taken = take_frame(std::move(result.payload)); !taken) {
         cache_.count_refused();
-        return problem;
+        return std::move(taken.error());
       }
       got_snapshot = true;
     }
   }
 }
 
-std::string SnapshotReceiver::take_frame(kj::Array<capnp::word> words) {
+Expected<> SnapshotReceiver::take_frame(kj::Array<capnp::word> words) {
   auto frame = std::make_shared<SnapshotFrame>();
   frame->received = std::chrono::steady_clock::now();
-  std::uint64_t generation = 0;
-  bool new_generation = false;
-  try {
-    capnp::FlatArrayMessageReader message(words.asPtr(), snapshot_reader_options());
-    if (message.getEnd() != words.end()) {
-      return "malformed snapshot: " + std::to_string(words.end() - message.getEnd()) +
-             " words after the message";
-    }
-    auto snapshot = message.getRoot<schema::Snapshot>();
-    generation = snapshot.getGeneration();
-    frame->sequence = snapshot.getSequence();
-    frame->heartbeat_interval = std::chrono::milliseconds(snapshot.getHeartbeatIntervalMillis());
-    if (frame->heartbeat_interval.count() == 0) return "malformed snapshot: no heartbeat interval";
-    new_generation = generation_ != generation;
-    // Every frame, not only those of a new generation: the newest frame
-    // serves the landing page and the exporter status, and nothing but the
-    // collector's word says it equals the frame its generation was checked
-    // in.
-    if (std::string problem = check_snapshot(snapshot); !problem.empty()) {
-      return "snapshot over the limits: " + problem;
-    }
-  } catch (const kj::Exception& e) {
-    return "malformed snapshot: " + describe(e);
-  }
+  const auto generation = check_frame(words.asPtr(), *frame);
+  if (!generation) return fail(generation.error());
+  const bool new_generation = generation_ != *generation;
 
   std::shared_ptr<const RenderedSnapshot> rendered = rendered_;
   if (new_generation) {
-    std::shared_ptr<RenderedSnapshot> fresh;
-    try {
-      fresh = std::make_shared<RenderedSnapshot>(renderer_, words.asPtr());
-    } catch (const kj::Exception& e) {
-      return "cannot render snapshot: " + describe(e);
-    } catch (const std::exception& e) {
-      return std::string("cannot render snapshot: ") + e.what();
-    }
-    fresh->generation = generation;
-    fresh->received = frame->received;
-    rendered = std::move(fresh);
-    generation_ = generation;
-    log_debug("New snapshot generation", {{"generation", std::to_string(generation)},
+    auto fresh = render_snapshot(renderer_, words.asPtr());
+    if (!fresh) return fail(std::move(fresh.error()));
+    (*fresh)->generation = *generation;
+    (*fresh)->received = frame->received;
+    rendered = std::move(*fresh);
+    generation_ = *generation;
+    log_debug("New snapshot generation", {{"generation", std::to_string(*generation)},
                                           {"sequence", std::to_string(frame->sequence)}});
   }
   frame->words = std::move(words);
@@ -212,7 +228,7 @@ std::string SnapshotReceiver::take_frame(kj::Array<capnp::word> words) {
     // (1.9 MiB at 64 modems): their whole pages go back to the kernel.
     ::malloc_trim(0);
   }
-  return "";
+  return {};
 }
 
 }  // namespace mmx

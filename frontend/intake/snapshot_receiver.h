@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "expected.h"
 #include "exposition_writer.h"
 #include "snapshot.capnp.h"
 #include "snapshot_cache.h"
@@ -63,8 +64,9 @@ class SnapshotReceiver {
   std::optional<std::string> serve(int fd, bool& got_snapshot);
   // After a connection: nothing of it is kept or served.
   void forget();
-  // "" when the frame was taken, else what is wrong with it.
-  std::string take_frame(kj::Array<capnp::word> words);
+  // Checks one frame and publishes it, rendering a new generation; the
+  // error says what is wrong with the frame.
+  [[nodiscard]] Expected<> take_frame(kj::Array<capnp::word> words);
   // Sleeps for `delay` unless stop() comes first; false when it did.
   bool wait(std::chrono::milliseconds delay);
 

@@ -51,7 +51,7 @@ void render_exporter_status(mmx::schema::Snapshot::Reader snapshot) {
 void render_all(kj::ArrayPtr<const capnp::word> words) {
   try {
     capnp::FlatArrayMessageReader reader(words, mmx::snapshot_reader_options());
-    if (!mmx::check_snapshot(reader.getRoot<mmx::schema::Snapshot>()).empty()) return;
+    if (!mmx::check_snapshot(reader.getRoot<mmx::schema::Snapshot>())) return;
   } catch (const kj::Exception&) {
     return;
   }
