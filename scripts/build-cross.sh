@@ -13,20 +13,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() {
-  echo "usage: $0 arm64|armhf" >&2
-  exit 2
-}
-[ $# -eq 1 ] || usage
-arch="$1"
-case "$arch" in
-  arm64) triplet=aarch64-linux-gnu ;;
-  armhf) triplet=arm-linux-gnueabihf ;;
-  *)
-    echo "build-cross.sh: unknown architecture \"$arch\" (arm64 or armhf)" >&2
-    exit 2
-    ;;
-esac
+# shellcheck source=scripts/arm-target.sh
+. scripts/arm-target.sh
+# shellcheck source=scripts/install-missing.sh
+. scripts/install-missing.sh
+arm_target "$0" "$@"
 
 # The host's tools: capnp, python3, ModemManager's enum header, dpkg-shlibdeps.
 ./scripts/install-deps.sh
@@ -51,17 +42,7 @@ for p in libsdbus-c++-dev libcapnp-dev libcpp-httplib-dev libssl-dev libseccomp-
   libsystemd-dev zlib1g-dev libcrypt-dev libyaml-cpp0.7 libmm-glib0; do
   packages+=("$p:$arch")
 done
-missing=()
-for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "build-cross.sh: installing ${missing[*]}" >&2
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+install_missing build-cross.sh "${packages[@]}"
 
 build="build-$arch"
 mkdir -p "$build"

@@ -21,21 +21,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ $# -ne 1 ] || { [ "$1" != arm64 ] && [ "$1" != armhf ]; }; then
-  echo "usage: $0 arm64|armhf" >&2
-  exit 2
-fi
-arch="$1"
+# shellcheck source=scripts/arm-target.sh
+. scripts/arm-target.sh
+# shellcheck source=scripts/install-missing.sh
+. scripts/install-missing.sh
+arm_target "$0" "$@"
 # Debian's kernel for the machine qemu emulates (-M virt: a PL011 serial
-# port, PSCI to power off), and the CPU of the binfmt entry that runs the
-# guest's ldconfig here.
+# port, PSCI to power off).
 case "$arch" in
   arm64)
-    triplet=aarch64-linux-gnu cpu=aarch64 kernel=linux-image-arm64
+    kernel=linux-image-arm64
     qemu=(qemu-system-aarch64 -M virt -cpu cortex-a57)
     ;;
   armhf)
-    triplet=arm-linux-gnueabihf cpu=arm kernel=linux-image-armmp
+    kernel=linux-image-armmp
     # highmem=off: the armmp kernel has no LPAE, nothing may sit above 4 GiB.
     qemu=(qemu-system-arm -M virt,highmem=off -cpu cortex-a15)
     ;;
@@ -56,25 +55,10 @@ vm="$build/vm"
 mkdir -p "$vm"
 
 SUDO="$([ "$(id -u)" -eq 0 ] || echo sudo)"
-packages=(qemu-system-arm qemu-user-static binfmt-support mmdebstrap cpio openssl)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >/dev/null
-fi
+install_missing test-arm.sh qemu-system-arm qemu-user-static binfmt-support mmdebstrap cpio \
+  openssl
 # One program of the target runs here under binfmt: the guest's ldconfig.
-# A fresh machine may have binfmt_misc unmounted, or qemu's entry not yet
-# registered (qemu-user-static registers it only where binfmt_misc was
-# mounted when it was installed).
-[ -e /proc/sys/fs/binfmt_misc/register ] ||
-  $SUDO mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
-if ! grep -qx enabled "/proc/sys/fs/binfmt_misc/qemu-$cpu" 2>/dev/null; then
-  $SUDO update-binfmts --import "qemu-$cpu" 2>/dev/null || true
-  $SUDO update-binfmts --enable "qemu-$cpu"
-fi
+enable_binfmt "$cpu"
 
 step() { echo "test-arm.sh: $* ($SECONDS s)"; }
 

@@ -11,31 +11,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ $# -ne 1 ] || { [ "$1" != arm64 ] && [ "$1" != armhf ]; }; then
-  echo "usage: $0 arm64|armhf" >&2
-  exit 2
-fi
-build="build-$1"
+# shellcheck source=scripts/arm-target.sh
+. scripts/arm-target.sh
+# shellcheck source=scripts/install-missing.sh
+. scripts/install-missing.sh
+arm_target "$0" "$@"
+build="build-$arch"
 if [ ! -f "$build/CTestTestfile.cmake" ]; then
-  echo "test-qemu-user.sh: no cross build in $build: run scripts/build-cross.sh $1 first" >&2
+  echo "test-qemu-user.sh: no cross build in $build: run scripts/build-cross.sh $arch first" >&2
   exit 1
 fi
 
 # Tests that start a target binary of their own (a child process) need the
 # kernel to hand it to qemu: binfmt_misc, as qemu-user-static registers it.
-cpu="$([ "$1" = arm64 ] && echo aarch64 || echo arm)"
-if [ ! -e "/proc/sys/fs/binfmt_misc/qemu-$cpu" ] ||
-  ! grep -qx enabled "/proc/sys/fs/binfmt_misc/qemu-$cpu"; then
-  SUDO="$([ "$(id -u)" -eq 0 ] || echo sudo)"
-  if ! dpkg-query -W -f='${Status}' binfmt-support 2>/dev/null | grep -q "install ok installed"; then
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-      binfmt-support >/dev/null
-  fi
-  [ -e /proc/sys/fs/binfmt_misc/register ] ||
-    $SUDO mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
-  $SUDO update-binfmts --import "qemu-$cpu" 2>/dev/null || true
-  $SUDO update-binfmts --enable "qemu-$cpu"
-fi
+install_missing test-qemu-user.sh binfmt-support
+enable_binfmt "$cpu"
 
 # Shared with scripts/test-arm.sh, which runs exactly these in the VM.
 # shellcheck source=scripts/kernel-tests.sh
