@@ -160,7 +160,13 @@ int run(const FrontendConfig& config) {
   sandbox.user = config.frontend_user;
   sandbox.collector_socket = config.collector_socket;
   sandbox.connections = HttpServer::kMaxConnections;
-  enter_sandbox(sandbox);
+  if (auto locked = enter_sandbox(sandbox); !locked) {
+    // Nothing more may run part locked down. No thread has started and the
+    // filter was not loaded, so returning (and closing what is open) is safe.
+    log_error("Cannot lock the frontend down; exiting",
+              {{"step", locked.error().step}, {"err", locked.error().error}});
+    return 1;
+  }
 
   receiver->start();
   http.start([](const std::string&) {
@@ -189,7 +195,9 @@ int run(const FrontendConfig& config) {
   receiver->stop();
   if (!clean) {
     // Connections kept alive or stalled still hold worker threads; ending
-    // the process closes them.
+    // the process closes them. Not by returning: ~HttpServer would wait for
+    // them again, past the 2 s an exit may take, and static destructors would
+    // run under threads still serving.
     log_warn("Exiting with HTTP connections still open");
     std::fflush(nullptr);
     std::_Exit(exit_code);

@@ -18,13 +18,15 @@
 //     6. rlimits: no files written, no core, descriptors bounded
 //     7. the seccomp allowlist (seccomp_filter.h)
 //
-// Every step is fatal: a frontend that cannot lock itself down logs which
-// step failed and exits 1, and the collector's supervisor gives up after a
-// few such exits. There is no mode without the sandbox.
+// Every step is fatal: the first that fails ends the lock-down (no later
+// step runs) and the frontend logs which step failed and exits 1; the
+// collector's supervisor gives up after a few such exits. There is no mode
+// without the sandbox.
 
 #include <cstddef>
 #include <string>
 
+#include "expected.h"
 #include "frontend_privileges.h"
 
 namespace mmx {
@@ -48,9 +50,22 @@ struct SandboxOptions {
   std::size_t connections = 0;
 };
 
+// The step of the lock-down that failed, named as the log names it
+// ("chroot", "capabilities", "syscall filter"), and why.
+struct SandboxFailure {
+  std::string step;
+  std::string error;
+};
+
+// Expected<T> with the failed step beside the error: the caller logs both.
+template <class T = void>
+using SandboxResult = tl::expected<T, SandboxFailure>;
+
 // Locks the process down as above. Call it from the main thread while it is
-// the only thread. Returns only when every step succeeded.
-void enter_sandbox(const SandboxOptions& options);
+// the only thread. On failure the process is left part locked down, without
+// the syscall filter (the last step): the caller must log the failure and
+// end it, starting nothing more.
+[[nodiscard]] SandboxResult<> enter_sandbox(const SandboxOptions& options);
 
 // The path the receiver must connect to once enter_sandbox() chrooted into
 // the socket's directory: "/collector.sock" for "/run/mm-exporter/collector.sock"

@@ -22,7 +22,8 @@
 // (not i386's socketcall), and O_ and PROT_ flags are this build's. Another
 // architecture needs its own review, and its own measurement.
 #if !defined(__x86_64__) && !defined(__aarch64__) && !(defined(__arm__) && defined(__ARM_EABI__))
-#error "review frontend/sandbox/seccomp_filter.cpp for this architecture before building the sandbox"
+#error \
+    "review frontend/sandbox/seccomp_filter.cpp for this architecture before building the sandbox"
 #endif
 
 namespace mmx {
@@ -298,38 +299,39 @@ std::vector<std::string> reviewed_architectures() {
   return {std::begin(kReviewedArchitectures), std::end(kReviewedArchitectures)};
 }
 
-std::string install_syscall_filter(const SyscallFilterOptions& options) {
+Expected<> install_syscall_filter(const SyscallFilterOptions& options) {
   // API level 3: the kernel and libseccomp both support KILL_PROCESS and LOG.
   if (seccomp_api_get() < 3) {
-    return "the kernel or libseccomp is too old: need SECCOMP_RET_KILL_PROCESS and "
-           "SECCOMP_RET_LOG (Linux 4.14, libseccomp 2.4)";
+    return fail(
+        "the kernel or libseccomp is too old: need SECCOMP_RET_KILL_PROCESS and "
+        "SECCOMP_RET_LOG (Linux 4.14, libseccomp 2.4)");
   }
   const std::uint32_t violation =
       options.mode == SandboxMode::kLog ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS;
   std::unique_ptr<void, ContextReleaser> ctx(seccomp_init(violation));
-  if (!ctx) return "seccomp_init failed";
+  if (!ctx) return fail("seccomp_init failed");
   // A syscall made through another architecture's ABI is never legitimate
   // here, and is how filters get bypassed: kill, in log mode too.
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
       rc != 0) {
-    return errno_text("bad-architecture action", -rc);
+    return fail(errno_text("bad-architecture action", -rc));
   }
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1); rc != 0) {
-    return errno_text("thread synchronisation", -rc);
+    return fail(errno_text("thread synchronisation", -rc));
   }
   if (options.mode == SandboxMode::kLog) {
     // Log the EACCES and ENOSYS answers as well: the point is to see all.
     if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_LOG, 1); rc != 0) {
-      return errno_text("logging", -rc);
+      return fail(errno_text("logging", -rc));
     }
   }
   FilterBuilder builder(ctx.get(), seccomp_arch_native());
   add_rules(builder, options);
-  if (!builder.error().empty()) return builder.error();
+  if (!builder.error().empty()) return fail(builder.error());
   if (int rc = seccomp_load(ctx.get()); rc != 0) {
-    return errno_text("seccomp_load", -rc);
+    return fail(errno_text("seccomp_load", -rc));
   }
-  return "";
+  return {};
 }
 
 }  // namespace mmx

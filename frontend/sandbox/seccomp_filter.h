@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "expected.h"
 #include "frontend_privileges.h"
 
 namespace mmx {
@@ -34,9 +35,9 @@ struct SyscallRule {
 };
 
 // Installs the filter for the calling thread and every thread it starts
-// (and, via TSYNC, any thread already running). "" on success, else what
-// failed; the caller must then not go on.
-std::string install_syscall_filter(const SyscallFilterOptions& options);
+// (and, via TSYNC, any thread already running). On an error nothing is
+// installed, and the caller must not go on.
+[[nodiscard]] Expected<> install_syscall_filter(const SyscallFilterOptions& options);
 
 // The rules install_syscall_filter() would load, in order, on this
 // architecture or on `architecture` (libseccomp's name: "x86_64",

@@ -111,7 +111,7 @@ Ending run_filtered(const std::function<int()>& body, mmx::SyscallFilterOptions 
     // The frontend installs no signal handler; doctest's would run on
     // SIGTERM and SIGABRT and restore dispositions the filter forbids.
     for (int sig = 1; sig < SIGRTMIN; ++sig) ::signal(sig, SIG_DFL);
-    if (!mmx::install_syscall_filter(options).empty()) ::_exit(kFilterFailed);
+    if (!mmx::install_syscall_filter(options)) ::_exit(kFilterFailed);
     ::_exit(body());
   }
   return wait_for_child(pid);
@@ -550,7 +550,7 @@ TEST_CASE("sandbox: started as root, enter_sandbox leaves nothing of root") {
     mmx::set_log_level(mmx::LogLevel::kError);
     mmx::SandboxOptions options;
     options.connections = 8;
-    mmx::enter_sandbox(options);  // exits 1 on any failure
+    if (!mmx::enter_sandbox(options)) ::_exit(1);
     char byte = 1;
     if (::write(ready[1], &byte, 1) != 1) ::_exit(kUnexpected);
     // The parent looks at us now; then one more forbidden call.
@@ -610,7 +610,7 @@ TEST_CASE("sandbox: started as another user, enter_sandbox keeps user and root, 
       }
     }
     mmx::set_log_level(mmx::LogLevel::kError);
-    mmx::enter_sandbox(mmx::SandboxOptions{});
+    if (!mmx::enter_sandbox(mmx::SandboxOptions{})) ::_exit(1);
     char byte = 1;
     if (::write(ready[1], &byte, 1) != 1) ::_exit(kUnexpected);
     if (::read(proceed[0], &byte, 1) != 1) ::_exit(kUnexpected);
@@ -648,34 +648,67 @@ TEST_CASE("sandbox: a root directory that is not empty and root's alone is refus
   char dir[] = "/tmp/mmx-sandbox-root-XXXXXX";
   REQUIRE(::mkdtemp(dir) != nullptr);
   const std::string socket_path = std::string(dir) + "/collector.sock";
+  // How the child's lock-down ended: its exit code, and the failed step and
+  // error it got from enter_sandbox(), "" when none.
+  struct Entered {
+    int code = -1;
+    std::string failure;
+  };
   const auto enter_with_socket_dir = [&] {
+    int report[2];
+    REQUIRE(::pipe2(report, O_CLOEXEC) == 0);
     const pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
+      ::close(report[0]);
       ::close(STDERR_FILENO);  // refusals are expected here
       mmx::SandboxOptions options;
       options.collector_socket = socket_path;
-      mmx::enter_sandbox(options);
-      ::_exit(kOk);
+      const auto locked = mmx::enter_sandbox(options);
+      if (locked) ::_exit(kOk);
+      const std::string failure = locked.error().step + ": " + locked.error().error;
+      [[maybe_unused]] auto n = ::write(report[1], failure.data(), failure.size());
+      ::_exit(1);
     }
-    return wait_for_child(pid);
+    ::close(report[1]);
+    Entered entered;
+    char buffer[512];
+    for (ssize_t n; (n = ::read(report[0], buffer, sizeof buffer)) > 0;) {
+      entered.failure.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(report[0]);
+    entered.code = wait_for_child(pid).code;
+    return entered;
   };
   SUBCASE("writable by others") {
     REQUIRE(::chmod(dir, 0777) == 0);
-    CHECK(enter_with_socket_dir().code == 1);
+    const Entered entered = enter_with_socket_dir();
+    CHECK(entered.code == 1);
+    CHECK(entered.failure ==
+          "root directory: " + std::string(dir) + " is writable by group or others");
   }
   SUBCASE("not owned by root") {
     REQUIRE(::chmod(dir, 0755) == 0);
     REQUIRE(::chown(dir, 65534, 65534) == 0);
-    CHECK(enter_with_socket_dir().code == 1);
+    const Entered entered = enter_with_socket_dir();
+    CHECK(entered.code == 1);
+    CHECK(entered.failure == "root directory: " + std::string(dir) + " is not owned by root");
   }
   SUBCASE("not reachable by the frontend user") {
     REQUIRE(::chmod(dir, 0700) == 0);
-    CHECK(enter_with_socket_dir().code == 1);
+    const Entered entered = enter_with_socket_dir();
+    CHECK(entered.code == 1);
+    CHECK_MESSAGE(entered.failure.rfind("root directory: " + std::string(dir) +
+                                            " (the collector socket's directory) does not let "
+                                            "user ",
+                                        0) == 0,
+                  entered.failure);
   }
   SUBCASE("fine") {
     REQUIRE(::chmod(dir, 0755) == 0);
-    CHECK(enter_with_socket_dir().code == kOk);
+    const Entered entered = enter_with_socket_dir();
+    CHECK(entered.code == kOk);
+    CHECK(entered.failure == "");
   }
   ::rmdir(dir);
 }
