@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "errno_text.h"
+#include "expected.h"
 #include "exposition.h"
 #include "frontend_flags.h"
 #include "http_server.h"
@@ -45,27 +46,20 @@ int usage_error(const std::string& problem) {
   return 2;
 }
 
-// The listening sockets systemd passed (socket activation).
-bool take_systemd_sockets(std::vector<UniqueFd>& out, std::string& error) {
+// Adds the listening sockets systemd passed (socket activation) to `out`.
+[[nodiscard]] Expected<> take_systemd_sockets(std::vector<UniqueFd>& out) {
   const int count = sd_listen_fds(1);
-  if (count < 0) {
-    error = errno_text("--web.systemd-socket", -count);
-    return false;
-  }
-  if (count == 0) {
-    error = "--web.systemd-socket: systemd passed no listening socket";
-    return false;
-  }
+  if (count < 0) return fail(errno_text("--web.systemd-socket", -count));
+  if (count == 0) return fail("--web.systemd-socket: systemd passed no listening socket");
   for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + count; ++fd) {
     if (!is_listening_socket(fd)) {
-      error = "--web.systemd-socket: descriptor " + std::to_string(fd) +
-              " from systemd is not a listening socket";
-      return false;
+      return fail("--web.systemd-socket: descriptor " + std::to_string(fd) +
+                  " from systemd is not a listening socket");
     }
     set_cloexec(fd, true);
     out.emplace_back(fd);
   }
-  return true;
+  return {};
 }
 
 int run(const FrontendConfig& config) {
@@ -105,8 +99,7 @@ int run(const FrontendConfig& config) {
     listeners.emplace_back(fd);
   }
   if (config.systemd_socket) {
-    std::string error;
-    if (!take_systemd_sockets(listeners, error)) return usage_error(error);
+    if (auto taken = take_systemd_sockets(listeners); !taken) return usage_error(taken.error());
   }
   for (const ListenAddress& address : config.listen_addresses) {
     std::string error;
