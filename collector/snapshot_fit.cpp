@@ -2,10 +2,14 @@
 
 #include <capnp/dynamic.h>
 #include <capnp/orphan.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstdio>
 #include <iterator>
+#include <optional>
 #include <string_view>
 
 #include "snapshot_limit_table.h"
@@ -51,11 +55,8 @@ class SnapshotFitter {
     switch (value.getType()) {
       case capnp::DynamicValue::TEXT: {
         auto text = value.as<capnp::Text>().asReader();
-        const std::size_t keep = utf8_prefix_bytes(view(text), text_limit(struct_name, field_name));
-        if (keep < text.size()) {
-          const std::string prefix(text.cStr(), keep);
-          record(struct_name, field_name, text.size(), keep);
-          owner.set(field, capnp::Text::Reader(prefix.c_str(), prefix.size()));
+        if (auto cut = fitted_text(struct_name, field_name, view(text))) {
+          owner.set(field, capnp::Text::Reader(cut->c_str(), cut->size()));
         }
         break;
       }
@@ -104,12 +105,8 @@ class SnapshotFitter {
       switch (element.getType()) {
         case capnp::DynamicValue::TEXT: {
           auto text = element.as<capnp::Text>().asReader();
-          const std::size_t max = text_limit(struct_name, field_name);
-          const std::size_t bytes = utf8_prefix_bytes(view(text), max);
-          if (bytes < text.size()) {
-            const std::string prefix(text.cStr(), bytes);
-            record(struct_name, field_name, text.size(), bytes);
-            list.set(i, capnp::Text::Reader(prefix.c_str(), prefix.size()));
+          if (auto cut = fitted_text(struct_name, field_name, view(text))) {
+            list.set(i, capnp::Text::Reader(cut->c_str(), cut->size()));
           }
           break;
         }
@@ -120,6 +117,19 @@ class SnapshotFitter {
           break;  // the schema has no lists of lists or of data
       }
     }
+  }
+
+  // What a text of `struct_name`.`field_name` is cut to (recorded), or
+  // nothing when it is within its limit.
+  std::optional<std::string> fitted_text(std::string_view struct_name, std::string_view field_name,
+                                         std::string_view text) {
+    const std::size_t max = text_limit(struct_name, field_name);
+    if (text.size() <= max) return std::nullopt;
+    std::string cut = is_label_text(struct_name, field_name)
+                          ? distinct_prefix(text, max)
+                          : std::string(text.substr(0, utf8_prefix_bytes(text, max)));
+    record(struct_name, field_name, text.size(), cut.size());
+    return cut;
   }
 
   // A copy of the list's first `keep` elements in its place.
@@ -154,6 +164,17 @@ std::size_t utf8_prefix_bytes(std::string_view text, std::size_t max_bytes) {
     --end;
   }
   return end;
+}
+
+std::string distinct_prefix(std::string_view text, std::size_t max_bytes) {
+  constexpr std::size_t kSuffixBytes = 9;  // "~" and 8 hex digits
+  const auto crc = ::crc32(::crc32(0, nullptr, 0), reinterpret_cast<const Bytef*>(text.data()),
+                           static_cast<uInt>(std::min<std::size_t>(text.size(), UINT32_MAX)));
+  char suffix[kSuffixBytes + 1];
+  std::snprintf(suffix, sizeof suffix, "~%08lx", static_cast<unsigned long>(crc));
+  std::string cut(text.substr(0, utf8_prefix_bytes(text, max_bytes - kSuffixBytes)));
+  cut.append(suffix, kSuffixBytes);
+  return cut;
 }
 
 std::vector<SnapshotCut> fit_snapshot_to_limits(schema::Snapshot::Builder snapshot) {

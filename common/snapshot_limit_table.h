@@ -70,11 +70,21 @@ struct TextLimit {
   std::size_t max_bytes;
 };
 
-// Texts repeated as a label on many series: the first amplifier.
+// Texts repeated as a label on many series: the first amplifier. Each
+// names one modem or bearer: the collector cuts them so that two stay two
+// (collector/snapshot_fit.h).
 inline constexpr TextLimit kLabelTextLimits[] = {
     {"Modem", "deviceId", 128},  // ModemManager's: 40 hex digits
     {"Bearer", "index", 32},     // the last element of an object path: digits
 };
+
+// True for the texts of kLabelTextLimits.
+constexpr bool is_label_text(std::string_view struct_name, std::string_view field) {
+  for (const TextLimit& limit : kLabelTextLimits) {
+    if (limit.struct_name == struct_name && limit.field == field) return true;
+  }
+  return false;
+}
 
 // The most bytes a text field `struct_name`.`field` may hold.
 constexpr std::size_t text_limit(std::string_view struct_name, std::string_view field) {

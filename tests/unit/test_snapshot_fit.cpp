@@ -103,7 +103,11 @@ TEST_CASE("snapshot fit: every text over its limit is cut on a character boundar
     const auto cuts = mmx::fit_snapshot_to_limits(fixture.builder());
     CHECK(mmx::check_snapshot(fixture.reader()));
     auto kept = owner->get(limit.field.data()).as<capnp::Text>();
-    CHECK(std::string(kept.cStr(), kept.size()) == text.substr(0, limit.max_bytes - 1));
+    // A label text (an identifier) ends in its checksum instead.
+    const std::string expected = mmx::is_label_text(limit.struct_name, limit.field)
+                                     ? mmx::distinct_prefix(text, limit.max_bytes)
+                                     : text.substr(0, limit.max_bytes - 1);
+    CHECK(std::string(kept.cStr(), kept.size()) == expected);
     CHECK(cut_of(cuts, field));
   }
 }
@@ -158,6 +162,20 @@ TEST_CASE("snapshot fit: UTF-8 prefixes") {
   CHECK(mmx::utf8_prefix_bytes("\x80\x80\x80\x80\x80", 4) == 1);  // not UTF-8: bounded
 }
 
+TEST_CASE("snapshot fit: an identifier cut keeps a checksum of the whole value") {
+  // CRC-32 (zlib's, as Python's zlib.crc32) of the whole value.
+  const std::string id(200, 'e');
+  CHECK(mmx::distinct_prefix(id, 128) == std::string(119, 'e') + "~57bec9e0");
+  CHECK(mmx::distinct_prefix(std::string(199, 'e') + "f", 128) ==
+        std::string(119, 'e') + "~ceb7985a");
+  CHECK(mmx::distinct_prefix(id, 128) == mmx::distinct_prefix(id, 128));  // stable
+  // The prefix ends on a character boundary: "é" (2 bytes) at bytes 118-119.
+  const std::string accented = std::string(118, 'a') + "\xC3\xA9" + std::string(50, 'b');
+  const std::string cut = mmx::distinct_prefix(accented, 128);
+  CHECK(cut.size() == 127);
+  CHECK(cut.substr(0, 119) == std::string(118, 'a') + "~");
+}
+
 TEST_CASE("snapshot builder: drivers and a device id from ModemManager over the limits") {
   mmx::ErrorCounters errors;
   mmx::ModemModel model(errors);
@@ -180,9 +198,35 @@ TEST_CASE("snapshot builder: drivers and a device id from ModemManager over the 
   REQUIRE(snapshot.getModems().size() == 1);
   CHECK(snapshot.getModems()[0].getDrivers().size() == 16);
   CHECK(snapshot.getModems()[0].getDrivers()[15] == "driver15");
-  CHECK(snapshot.getModems()[0].getDeviceId() == device_id.substr(0, 128));
+  CHECK(snapshot.getModems()[0].getDeviceId() == mmx::distinct_prefix(device_id, 128));
+  CHECK(snapshot.getModems()[0].getDeviceId().size() == 128);
   CHECK(cut_of(cuts, "Modem.drivers"));
   CHECK(cut_of(cuts, "Modem.deviceId"));
+}
+
+TEST_CASE("snapshot builder: two device ids alike in their first 128 bytes stay two modems") {
+  mmx::ErrorCounters errors;
+  mmx::ModemModel model(errors);
+  model.set_manager_present(true);
+  const std::string common(300, 'd');
+  for (int i = 0; i < 2; ++i) {
+    mmx::InterfaceMap object;
+    object[mmx::mm::kModem] =
+        mmx::PropertyMap{{"DeviceIdentifier", mmx::Value(common + std::to_string(i))}};
+    model.add_interfaces("/org/freedesktop/ModemManager1/Modem/" + std::to_string(i), object);
+  }
+  mmx::SnapshotContext context;
+  context.errors = &errors;
+  capnp::MallocMessageBuilder message;
+  const auto cuts = mmx::build_snapshot(model, context, message);
+  auto snapshot = message.getRoot<mmx::schema::Snapshot>().asReader();
+  CHECK(mmx::check_snapshot(snapshot));
+  REQUIRE(snapshot.getModems().size() == 2);
+  const std::string first = snapshot.getModems()[0].getDeviceId();
+  const std::string second = snapshot.getModems()[1].getDeviceId();
+  CHECK(first != second);
+  CHECK(first.substr(0, 119) == second.substr(0, 119));
+  CHECK(cuts.size() == 2);
 }
 
 TEST_CASE("snapshot cut log: a cut counts once when it appears") {
