@@ -27,6 +27,19 @@ std::string name_of(const capnp::DynamicStruct::Builder& s) {
   return s.getSchema().getShortDisplayName().cStr();
 }
 
+// The snapshot the collector builds of `model`, and what it cut.
+struct BuiltSnapshot {
+  BuiltSnapshot(const mmx::ModemModel& model, mmx::ErrorCounters& errors) {
+    mmx::SnapshotContext context;
+    context.errors = &errors;
+    cuts = mmx::build_snapshot(model, context, message);
+  }
+  mmx::schema::Snapshot::Reader reader() { return message.getRoot<mmx::schema::Snapshot>(); }
+
+  capnp::MallocMessageBuilder message;
+  std::vector<mmx::SnapshotCut> cuts;
+};
+
 // The first struct named `name` in `s` (itself included), depth first.
 std::optional<capnp::DynamicStruct::Builder> find_struct(capnp::DynamicStruct::Builder s,
                                                          const std::string& name) {
@@ -189,11 +202,9 @@ TEST_CASE("snapshot builder: drivers and a device id from ModemManager over the 
       {"Drivers", mmx::Value(drivers)},
   };
   model.add_interfaces("/org/freedesktop/ModemManager1/Modem/0", object);
-  mmx::SnapshotContext context;
-  context.errors = &errors;
-  capnp::MallocMessageBuilder message;
-  const auto cuts = mmx::build_snapshot(model, context, message);
-  auto snapshot = message.getRoot<mmx::schema::Snapshot>().asReader();
+  BuiltSnapshot built(model, errors);
+  const auto& cuts = built.cuts;
+  const auto snapshot = built.reader();
   CHECK(mmx::check_snapshot(snapshot));
   REQUIRE(snapshot.getModems().size() == 1);
   CHECK(snapshot.getModems()[0].getDrivers().size() == 16);
@@ -215,11 +226,9 @@ TEST_CASE("snapshot builder: two device ids alike in their first 128 bytes stay 
         mmx::PropertyMap{{"DeviceIdentifier", mmx::Value(common + std::to_string(i))}};
     model.add_interfaces("/org/freedesktop/ModemManager1/Modem/" + std::to_string(i), object);
   }
-  mmx::SnapshotContext context;
-  context.errors = &errors;
-  capnp::MallocMessageBuilder message;
-  const auto cuts = mmx::build_snapshot(model, context, message);
-  auto snapshot = message.getRoot<mmx::schema::Snapshot>().asReader();
+  BuiltSnapshot built(model, errors);
+  const auto& cuts = built.cuts;
+  const auto snapshot = built.reader();
   CHECK(mmx::check_snapshot(snapshot));
   REQUIRE(snapshot.getModems().size() == 2);
   const std::string first = snapshot.getModems()[0].getDeviceId();
