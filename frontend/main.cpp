@@ -15,6 +15,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "errno_text.h"
@@ -162,10 +163,14 @@ int run(const FrontendConfig& config) {
   }
 
   receiver->start();
-  http.start([](const std::string&) {
+  const auto serving_started = http.start([](const std::string&) {
     g_listener_failed = true;
     ::kill(::getpid(), SIGTERM);
   });
+  if (!serving_started) {
+    log_error("Cannot serve HTTP", {{"err", serving_started.error()}});
+    return 1;
+  }
   std::string serving;
   for (const std::string& address : http.addresses()) {
     log_info("Listening on", {{"address", address}});
@@ -214,5 +219,12 @@ int main(int argc, char** argv) {
     case mmx::FlagOutcome::Action::kRun:
       break;
   }
-  return mmx::run(flags.config);
+  try {
+    return mmx::run(flags.config);
+  } catch (const std::system_error& e) {
+    // A constructor that cannot do without a resource (an eventfd, an
+    // epoll instance) found none: nothing can be served.
+    mmx::log_error("Cannot start", {{"err", e.what()}});
+    return 1;
+  }
 }

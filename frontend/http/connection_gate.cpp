@@ -10,7 +10,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <stdexcept>
+#include <exception>
+#include <system_error>
 
 #include "errno_text.h"
 #include "log.h"
@@ -38,8 +39,10 @@ std::uint64_t slot_token(std::uint32_t index, std::uint32_t generation) {
   return (std::uint64_t{generation} << 32) | index;
 }
 
+// The constructor cannot do without these descriptors: std::system_error,
+// which main() catches.
 UniqueFd checked(int fd, const char* what) {
-  if (fd < 0) throw std::runtime_error(errno_text(what));
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), what);
   return UniqueFd(fd);
 }
 
@@ -109,7 +112,7 @@ ConnectionGate::ConnectionGate(GateLimits limits, Responder& responder)
   if (!epoll_control(epoll_fd_.get(), EPOLL_CTL_ADD, wake_fd_.get(), EPOLLIN, kWakeToken) ||
       !epoll_control(epoll_fd_.get(), EPOLL_CTL_ADD, timer_fd_.get(), EPOLLIN | EPOLLONESHOT,
                      kTimerToken)) {
-    throw std::runtime_error(errno_text("epoll_ctl"));
+    throw std::system_error(errno, std::generic_category(), "epoll_ctl");
   }
 }
 
@@ -130,16 +133,15 @@ void ConnectionGate::add_listener(int fd, SSL_CTX* tls, std::string address) {
   listeners_.push_back(std::move(listener));
 }
 
-void ConnectionGate::start(Failure on_failure) {
+Expected<> ConnectionGate::start(Failure on_failure) {
   on_failure_ = std::move(on_failure);
   for (std::size_t i = 0; i < listeners_.size(); ++i) {
-    if (!arm_listener(i, EPOLL_CTL_ADD)) {
-      throw std::runtime_error(errno_text("epoll_ctl"));
-    }
+    if (!arm_listener(i, EPOLL_CTL_ADD)) return fail(errno_text("epoll_ctl"));
   }
   for (std::size_t i = 0; i < std::max<std::size_t>(1, limits_.workers); ++i) {
     threads_.emplace_back([this] { run(); });
   }
+  return {};
 }
 
 bool ConnectionGate::stop(std::chrono::milliseconds grace) {

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "connection.h"
+#include "expected.h"
 #include "unique_fd.h"
 
 namespace mmx {
@@ -93,8 +94,9 @@ class ConnectionGate {
   void add_listener(int fd, SSL_CTX* tls, std::string address);
 
   // Starts the threads. `on_failure` is called, on one of them, when a
-  // listening socket fails; the others keep serving.
-  void start(Failure on_failure);
+  // listening socket fails; the others keep serving. An error when a
+  // listening socket cannot be watched: then no thread started.
+  [[nodiscard]] Expected<> start(Failure on_failure);
 
   // Stops accepting, closes the connections idle between requests, lets
   // the requests under way finish (with "Connection: close"; one not yet

@@ -455,8 +455,8 @@ void HttpServer::add_listener(UniqueFd fd) {
   listeners_.push_back(std::move(fd));
 }
 
-void HttpServer::start(std::function<void(const std::string& address)> on_failure) {
-  gate_->start(std::move(on_failure));
+Expected<> HttpServer::start(std::function<void(const std::string& address)> on_failure) {
+  return gate_->start(std::move(on_failure));
 }
 
 bool HttpServer::stop(std::chrono::milliseconds grace) {

@@ -36,6 +36,7 @@
 
 #include "basic_auth.h"
 #include "connection_gate.h"
+#include "expected.h"
 #include "snapshot_cache.h"
 #include "unique_fd.h"
 
@@ -92,8 +93,9 @@ class HttpServer {
   const std::vector<std::string>& addresses() const { return addresses_; }
 
   // Starts serving. `on_failure` is called, on the gate's thread, if a
-  // listening socket fails (the others keep serving).
-  void start(std::function<void(const std::string& address)> on_failure);
+  // listening socket fails (the others keep serving). An error when it
+  // cannot start: nothing is served then.
+  [[nodiscard]] Expected<> start(std::function<void(const std::string& address)> on_failure);
 
   // Stops accepting (the listening sockets stay open: they may be shared
   // with systemd or the collector), lets the requests in flight finish and

@@ -79,7 +79,7 @@ struct Frontend {
     options.max_requests = 4;
     http = std::make_unique<mmx::HttpServer>(cache, options);
     http->add_listener(std::move(listener));
-    http->start(nullptr);
+    check(static_cast<bool>(http->start(nullptr)), "start");
   }
 
   void send_scenario(const char* path) {

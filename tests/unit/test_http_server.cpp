@@ -134,7 +134,7 @@ struct Frontend {
     port = ntohs(bound.sin_port);
     http = std::make_unique<mmx::HttpServer>(cache, std::move(options));
     http->add_listener(std::move(fd));
-    http->start(nullptr);
+    REQUIRE(http->start(nullptr));
   }
   ~Frontend() {
     if (http) http->stop(2s);
