@@ -84,8 +84,13 @@ class FilterBuilder {
   }
 
   const std::vector<SyscallRule>& rules() const { return rules_; }
-  // "" while every rule was added.
-  const std::string& error() const { return error_; }
+  // Whether every rule was added to the context; else the first that was
+  // not (the rules after it were not tried). One check after the long list
+  // of rules, instead of one per rule.
+  Expected<> added() const {
+    if (!error_.empty()) return fail(error_);
+    return {};
+  }
 
  private:
   // The syscall's number on this architecture; negative where it has none
@@ -327,7 +332,7 @@ Expected<> install_syscall_filter(const SyscallFilterOptions& options) {
   }
   FilterBuilder builder(ctx.get(), seccomp_arch_native());
   add_rules(builder, options);
-  if (!builder.error().empty()) return fail(builder.error());
+  if (auto added = builder.added(); !added) return added;
   if (int rc = seccomp_load(ctx.get()); rc != 0) {
     return fail(errno_text("seccomp_load", -rc));
   }
