@@ -83,19 +83,18 @@ CollectorApp::~CollectorApp() {
 
 bool CollectorApp::open_listen_sockets(std::vector<UniqueFd>& fds) {
   for (const auto& text : config_.listen_addresses) {
-    std::string error;
-    auto address = parse_listen_address(text, error);
+    const auto address = parse_listen_address(text);
     if (!address) {
-      log_error("invalid listen address", {{"err", error}});
+      log_error("invalid listen address", {{"err", address.error()}});
       return false;
     }
-    UniqueFd fd = listen_on(*address, error);
+    auto fd = listen_on(*address);
     if (!fd) {
-      log_error("cannot listen", {{"address", text}, {"err", error}});
+      log_error("cannot listen", {{"address", text}, {"err", fd.error()}});
       return false;
     }
-    log_info("Listening on", {{"address", local_address(fd.get())}});
-    fds.push_back(std::move(fd));
+    log_info("Listening on", {{"address", local_address(fd->get())}});
+    fds.push_back(std::move(*fd));
   }
   return true;
 }
@@ -267,10 +266,9 @@ int CollectorApp::run() {
   const auto watchdog_interval = ServiceNotifier::watchdog_interval();
   // Split mode's snapshot socket may come from systemd (a .socket unit);
   // one-command mode takes none.
-  std::string activation_error;
-  UniqueFd activated = take_systemd_unix_listener(config_.collector_socket, activation_error);
-  if (!activation_error.empty()) {
-    log_error("cannot use the sockets systemd passed", {{"err", activation_error}});
+  auto activated = take_systemd_unix_listener(config_.collector_socket);
+  if (!activated) {
+    log_error("cannot use the sockets systemd passed", {{"err", activated.error()}});
     return 1;
   }
 
@@ -297,13 +295,13 @@ int CollectorApp::run() {
   }
 
   if (!config_.collector_socket.empty()) {
-    std::string error;
     // Frontends of the frontend user, of our own user, and root may connect.
     const std::set<uid_t> allowed = {0, ::getuid(), frontend_user->uid};
-    const bool listening = activated ? publisher_.listen_on(std::move(activated), allowed, error)
-                                     : publisher_.listen(config_.collector_socket, allowed, error);
+    const auto listening = activated->valid()
+                               ? publisher_.listen_on(std::move(*activated), allowed)
+                               : publisher_.listen(config_.collector_socket, allowed);
     if (!listening) {
-      log_error("cannot listen for frontends", {{"err", error}});
+      log_error("cannot listen for frontends", {{"err", listening.error()}});
       return 1;
     }
     log_info("waiting for frontends", {{"socket", config_.collector_socket},

@@ -97,7 +97,9 @@ std::optional<std::string> parse_collector_flags(int argc, const char* const* ar
   }
   if (config.listen_addresses.empty()) return "flag --web.listen-address: needs an address";
   for (const auto& text : config.listen_addresses) {
-    if (!parse_listen_address(text, error)) return "flag --web.listen-address: " + error;
+    if (auto address = parse_listen_address(text); !address) {
+      return "flag --web.listen-address: " + address.error();
+    }
   }
   auto route = resolve_web_route(config.external_url, config.route_prefix, error);
   if (!route) return "flag " + error;

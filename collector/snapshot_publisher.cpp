@@ -20,26 +20,23 @@ SnapshotPublisher::~SnapshotPublisher() {
   }
 }
 
-bool SnapshotPublisher::listen(const std::string& path, std::set<uid_t> allowed_uids,
-                               std::string& error) {
+Expected<> SnapshotPublisher::listen(const std::string& path, std::set<uid_t> allowed_uids) {
   // 0666: who may connect is decided by SO_PEERCRED below, not by the mode,
   // so a frontend user need not own the directory.
-  UniqueFd listener = listen_unix(path, 0666, error);
-  if (!listener || !listen_on(std::move(listener), std::move(allowed_uids), error)) return false;
+  auto listener = listen_unix(path, 0666);
+  if (!listener) return fail(listener.error());
+  auto listening = listen_on(std::move(*listener), std::move(allowed_uids));
+  if (!listening) return listening;
   listen_path_ = path;
-  return true;
+  return {};
 }
 
-bool SnapshotPublisher::listen_on(UniqueFd listener, std::set<uid_t> allowed_uids,
-                                  std::string& error) {
-  if (!set_nonblocking(listener.get(), true)) {
-    error = errno_text("listening socket");
-    return false;
-  }
+Expected<> SnapshotPublisher::listen_on(UniqueFd listener, std::set<uid_t> allowed_uids) {
+  if (!set_nonblocking(listener.get(), true)) return fail(errno_text("listening socket"));
   listener_ = std::move(listener);
   allowed_uids_ = std::move(allowed_uids);
   loop_.watch(listener_.get(), POLLIN, [this](short) { accept_frontend(); });
-  return true;
+  return {};
 }
 
 void SnapshotPublisher::accept_frontend() {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "event_loop.h"
+#include "expected.h"
 #include "unique_fd.h"
 
 namespace mmx {
@@ -30,10 +31,10 @@ class SnapshotPublisher {
 
   // Listens on a Unix socket path for separately started frontends. Only
   // peers whose uid is in `allowed_uids` are kept (checked with SO_PEERCRED).
-  bool listen(const std::string& path, std::set<uid_t> allowed_uids, std::string& error);
+  [[nodiscard]] Expected<> listen(const std::string& path, std::set<uid_t> allowed_uids);
   // The same on a listening socket created by someone else (systemd's socket
   // activation); its path is theirs, and is left in place at exit.
-  bool listen_on(UniqueFd listener, std::set<uid_t> allowed_uids, std::string& error);
+  [[nodiscard]] Expected<> listen_on(UniqueFd listener, std::set<uid_t> allowed_uids);
   // True when the listening socket's path was created here (and is removed
   // at exit).
   bool owns_path() const { return !listen_path_.empty(); }

@@ -82,14 +82,11 @@ std::optional<std::chrono::microseconds> ServiceNotifier::watchdog_interval() {
   return std::chrono::microseconds(usec / 2);
 }
 
-UniqueFd take_systemd_unix_listener(const std::string& path, std::string& error) {
-  error.clear();
+Expected<UniqueFd> take_systemd_unix_listener(const std::string& path) {
   const int count = sd_listen_fds(/*unset_environment=*/1);
-  if (count < 0) {
-    error = errno_text("sockets passed by systemd", -count);
-    return {};
-  }
+  if (count < 0) return fail(errno_text("sockets passed by systemd", -count));
   UniqueFd found;
+  std::string error;
   for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + count; ++fd) {
     UniqueFd passed(fd);
     if (!found && !path.empty() &&
@@ -99,18 +96,19 @@ UniqueFd take_systemd_unix_listener(const std::string& path, std::string& error)
       continue;
     }
     // Anything else passed is a unit configured for something this process
-    // does not do; serving it half would hide that.
+    // does not do; serving it half would hide that. The loop goes on, so
+    // every passed descriptor is closed; the error names the last.
     if (!path.empty()) {
       error = "systemd passed descriptor " + std::to_string(fd) +
               ", which is not a listening Unix stream socket bound to " + path;
     }
   }
-  if (!error.empty()) return {};
+  if (!error.empty()) return fail(error);
   if (count > 0 && path.empty()) {
-    error = "systemd passed listening sockets, but only split mode (--collector-socket) takes one";
-  } else if (count > 0 && !found) {
-    error = "systemd passed no listening socket bound to " + path;
+    return fail(
+        "systemd passed listening sockets, but only split mode (--collector-socket) takes one");
   }
+  if (count > 0 && !found) return fail("systemd passed no listening socket bound to " + path);
   return found;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "expected.h"
 #include "unique_fd.h"
 
 namespace mmx {
@@ -52,10 +53,10 @@ class ServiceNotifier {
 // Socket activation of the collector's snapshot socket: when systemd passed
 // listening sockets (LISTEN_FDS for this process), returns the one that is a
 // listening Unix stream socket bound to `path`, and unsets the variables.
-// Returns an invalid descriptor and an empty `error` when nothing was passed
-// (the caller binds `path` itself); fills `error` when something was passed
-// but not exactly that one socket. With `path` empty no socket is expected,
-// and any passed is an error (it would leak into the processes we start).
-UniqueFd take_systemd_unix_listener(const std::string& path, std::string& error);
+// Returns an invalid descriptor when nothing was passed (the caller binds
+// `path` itself); an error when something was passed but not exactly that
+// one socket. With `path` empty no socket is expected, and any passed is an
+// error (it would leak into the processes we start).
+[[nodiscard]] Expected<UniqueFd> take_systemd_unix_listener(const std::string& path);
 
 }  // namespace mmx

@@ -23,57 +23,53 @@ namespace {
 // net.core.somaxconn.
 constexpr int kBacklog = 4096;
 
-bool fill_unix_address(const std::string& path, sockaddr_un& addr, std::string& error) {
-  std::memset(&addr, 0, sizeof addr);
+Expected<sockaddr_un> unix_address(const std::string& path) {
+  sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof addr.sun_path) {
-    error = "unix socket path \"" + path + "\" is empty or longer than " +
-            std::to_string(sizeof addr.sun_path - 1) + " bytes";
-    return false;
+    return fail("unix socket path \"" + path + "\" is empty or longer than " +
+                std::to_string(sizeof addr.sun_path - 1) + " bytes");
   }
   std::memcpy(addr.sun_path, path.data(), path.size());
-  return true;
+  return addr;
 }
 
 }  // namespace
 
-std::optional<ListenAddress> parse_listen_address(std::string_view text, std::string& error) {
+Expected<ListenAddress> parse_listen_address(std::string_view text) {
   ListenAddress address;
   if (text.substr(0, 5) == "unix:") {
     address.is_unix = true;
     address.path = std::string(text.substr(5));
     if (address.path.empty() || address.path[0] != '/') {
-      error = "listen address \"" + std::string(text) + "\": unix: needs an absolute path";
-      return std::nullopt;
+      return fail("listen address \"" + std::string(text) + "\": unix: needs an absolute path");
     }
     return address;
   }
   const auto colon = text.rfind(':');
   if (colon == std::string_view::npos) {
-    error = "listen address \"" + std::string(text) + "\" has no port (want host:port or :port)";
-    return std::nullopt;
+    return fail("listen address \"" + std::string(text) +
+                "\" has no port (want host:port or :port)");
   }
   std::string_view host = text.substr(0, colon);
   std::string_view port = text.substr(colon + 1);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   } else if (host.find(':') != std::string_view::npos) {
-    error = "listen address \"" + std::string(text) + "\": put an IPv6 address in brackets";
-    return std::nullopt;
+    return fail("listen address \"" + std::string(text) + "\": put an IPv6 address in brackets");
   }
   unsigned value = 0;
   auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
   if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535) {
-    error =
-        "listen address \"" + std::string(text) + "\": invalid port \"" + std::string(port) + "\"";
-    return std::nullopt;
+    return fail("listen address \"" + std::string(text) + "\": invalid port \"" +
+                std::string(port) + "\"");
   }
   address.host = std::string(host);
   address.port = std::string(port);
   return address;
 }
 
-UniqueFd listen_tcp(const ListenAddress& address, std::string& error) {
+Expected<UniqueFd> listen_tcp(const ListenAddress& address) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -86,10 +82,7 @@ UniqueFd listen_tcp(const ListenAddress& address, std::string& error) {
     hints.ai_family = AF_INET;  // a host without IPv6
     rc = ::getaddrinfo(host, address.port.c_str(), &hints, &results);
   }
-  if (rc != 0) {
-    error = "cannot resolve \"" + address.host + "\": " + ::gai_strerror(rc);
-    return {};
-  }
+  if (rc != 0) return fail("cannot resolve \"" + address.host + "\": " + ::gai_strerror(rc));
   std::string last_error = "no address";
   for (addrinfo* ai = results; ai != nullptr; ai = ai->ai_next) {
     UniqueFd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
@@ -111,48 +104,38 @@ UniqueFd listen_tcp(const ListenAddress& address, std::string& error) {
     return fd;
   }
   ::freeaddrinfo(results);
-  error = "cannot listen on " + (address.host.empty() ? "" : address.host) + ":" + address.port +
-          ": " + last_error;
-  return {};
+  return fail("cannot listen on " + (address.host.empty() ? "" : address.host) + ":" +
+              address.port + ": " + last_error);
 }
 
-UniqueFd listen_unix(const std::string& path, unsigned mode, std::string& error) {
-  sockaddr_un addr{};
-  if (!fill_unix_address(path, addr, error)) return {};
+Expected<UniqueFd> listen_unix(const std::string& path, unsigned mode) {
+  const auto addr = unix_address(path);
+  if (!addr) return fail(addr.error());
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) {
-    error = errno_text("socket");
-    return {};
-  }
+  if (!fd) return fail(errno_text("socket"));
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    error = errno_text("cannot bind " + path);
-    return {};
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0) {
+    return fail(errno_text("cannot bind " + path));
   }
   if (::chmod(path.c_str(), mode) != 0 || ::listen(fd.get(), kBacklog) != 0) {
-    error = errno_text("cannot listen on " + path);
-    return {};
+    return fail(errno_text("cannot listen on " + path));
   }
   return fd;
 }
 
-UniqueFd listen_on(const ListenAddress& address, std::string& error) {
-  if (address.is_unix) return listen_unix(address.path, 0666, error);
-  return listen_tcp(address, error);
+Expected<UniqueFd> listen_on(const ListenAddress& address) {
+  if (address.is_unix) return listen_unix(address.path, 0666);
+  return listen_tcp(address);
 }
 
-UniqueFd connect_unix_nonblocking(const std::string& path, std::string& error) {
-  sockaddr_un addr{};
-  if (!fill_unix_address(path, addr, error)) return {};
+Expected<UniqueFd> connect_unix_nonblocking(const std::string& path) {
+  const auto addr = unix_address(path);
+  if (!addr) return fail(addr.error());
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd) {
-    error = errno_text("socket");
-    return {};
-  }
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    error = errno_text("cannot connect to " + path);
-    return {};
+  if (!fd) return fail(errno_text("socket"));
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0) {
+    return fail(errno_text("cannot connect to " + path));
   }
   return fd;
 }

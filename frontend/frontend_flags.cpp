@@ -10,6 +10,7 @@
 
 #include "build_info.h"
 #include "flags.h"
+#include "invariant.h"
 
 namespace mmx {
 namespace {
@@ -109,9 +110,8 @@ FlagOutcome parse_frontend_flags(int argc, const char* const* argv) {
   flags.add_custom(
       {"web.listen-address", "listen-address"}, kDefaultListenAddress,
       [&](std::string_view v) {
-        std::string error;
-        auto address = parse_listen_address(v, error);
-        if (!address) return error;
+        auto address = parse_listen_address(v);
+        if (!address) return address.error();
         config.listen_addresses.push_back(std::move(*address));
         return std::string();
       },
@@ -209,8 +209,9 @@ FlagOutcome parse_frontend_flags(int argc, const char* const* argv) {
     return outcome;
   }
   if (config.listen_addresses.empty() && config.listen_fds.empty() && !config.systemd_socket) {
-    std::string error;
-    config.listen_addresses.push_back(*parse_listen_address(kDefaultListenAddress, error));
+    auto address = parse_listen_address(kDefaultListenAddress);
+    MMX_ASSERT(address.has_value(), "the default listen address does not parse");
+    config.listen_addresses.push_back(std::move(*address));
   }
   return outcome;
 }

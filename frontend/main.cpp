@@ -103,13 +103,12 @@ int run(const FrontendConfig& config) {
     if (auto taken = take_systemd_sockets(listeners); !taken) return usage_error(taken.error());
   }
   for (const ListenAddress& address : config.listen_addresses) {
-    std::string error;
-    UniqueFd fd = listen_on(address, error);
+    auto fd = listen_on(address);
     if (!fd) {
-      log_error("Cannot listen", {{"err", error}});
+      log_error("Cannot listen", {{"err", fd.error()}});
       return 1;
     }
-    listeners.push_back(std::move(fd));
+    listeners.push_back(std::move(*fd));
   }
 
   SnapshotCache cache;

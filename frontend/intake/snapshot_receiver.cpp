@@ -130,9 +130,9 @@ void SnapshotReceiver::run() {
   auto backoff = kInitialBackoff;
   bool outage_logged = false;
   for (;;) {
-    std::string error;
-    UniqueFd fd = connect_unix_nonblocking(socket_path_, error);
-    if (fd) {
+    auto connected = connect_unix_nonblocking(socket_path_);
+    if (connected) {
+      UniqueFd fd = std::move(*connected);
       log_info("Connected to the collector", {{"socket", socket_path_}});
       outage_logged = false;
       bool got_snapshot = false;
@@ -146,11 +146,11 @@ void SnapshotReceiver::run() {
       outage_logged = true;
     } else if (!outage_logged) {
       log_warn("Cannot connect to the collector",
-               {{"err", error}, {"retry_in", format_duration(backoff)}});
+               {{"err", connected.error()}, {"retry_in", format_duration(backoff)}});
       outage_logged = true;
     } else {
       log_debug("Cannot connect to the collector",
-                {{"err", error}, {"retry_in", format_duration(backoff)}});
+                {{"err", connected.error()}, {"retry_in", format_duration(backoff)}});
     }
     if (!wait(backoff)) return;
     backoff = std::min(backoff * 2, kMaxBackoff);

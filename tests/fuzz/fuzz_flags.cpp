@@ -32,7 +32,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)mmx::parse_collector_flags(static_cast<int>(argv.size()), argv.data(), config, &usage);
   (void)mmx::parse_frontend_flags(static_cast<int>(argv.size()), argv.data());
   (void)mmx::parse_duration(input);
-  std::string error;
-  (void)mmx::parse_listen_address(input, error);
+  (void)mmx::parse_listen_address(input);
   return 0;
 }

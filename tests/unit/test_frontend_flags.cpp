@@ -40,12 +40,11 @@ struct SocketPair {
 };
 
 mmx::UniqueFd loopback_listener() {
-  std::string error;
-  auto address = mmx::parse_listen_address("127.0.0.1:0", error);
-  REQUIRE(address);
-  auto fd = mmx::listen_tcp(*address, error);
-  REQUIRE_MESSAGE(fd, error);
-  return fd;
+  auto address = mmx::parse_listen_address("127.0.0.1:0");
+  REQUIRE_MESSAGE(address, address.error());
+  auto fd = mmx::listen_tcp(*address);
+  REQUIRE_MESSAGE(fd, fd.error());
+  return std::move(*fd);
 }
 
 bool contains(const std::string& text, const std::string& part) {

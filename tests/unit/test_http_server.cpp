@@ -124,16 +124,16 @@ struct Frontend {
     receiver->start();
     REQUIRE(mmx::test::eventually([&] { return cache.view().connected; }));
 
-    std::string error;
-    auto address = mmx::parse_listen_address("127.0.0.1:0", error);
-    auto fd = mmx::listen_tcp(*address, error);
-    REQUIRE_MESSAGE(fd, error);
+    auto address = mmx::parse_listen_address("127.0.0.1:0");
+    REQUIRE_MESSAGE(address, address.error());
+    auto fd = mmx::listen_tcp(*address);
+    REQUIRE_MESSAGE(fd, fd.error());
     sockaddr_in bound{};
     socklen_t length = sizeof bound;
-    REQUIRE(::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &length) == 0);
+    REQUIRE(::getsockname(fd->get(), reinterpret_cast<sockaddr*>(&bound), &length) == 0);
     port = ntohs(bound.sin_port);
     http = std::make_unique<mmx::HttpServer>(cache, std::move(options));
-    http->add_listener(std::move(fd));
+    http->add_listener(std::move(*fd));
     REQUIRE(http->start(nullptr));
   }
   ~Frontend() {

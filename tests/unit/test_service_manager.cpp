@@ -100,45 +100,44 @@ TEST_CASE("service manager: the watchdog interval is half of WATCHDOG_USEC, take
 
 TEST_CASE("service manager: no socket passed means bind it yourself") {
   ::unsetenv("LISTEN_FDS");
-  std::string error = "stale";
-  mmx::UniqueFd fd = mmx::take_systemd_unix_listener("/run/mm-exporter/collector.sock", error);
-  CHECK_FALSE(fd.valid());
-  CHECK(error.empty());
+  auto fd = mmx::take_systemd_unix_listener("/run/mm-exporter/collector.sock");
+  REQUIRE_MESSAGE(fd, fd.error());
+  CHECK_FALSE(fd->valid());
 }
 
 TEST_CASE("service manager: the passed Unix socket bound to the path is taken over") {
   const std::string path = temp_socket_path("match");
-  std::string error;
-  mmx::UniqueFd listener = mmx::listen_unix(path, 0600, error);
-  REQUIRE(listener.valid());
+  auto listener = mmx::listen_unix(path, 0600);
+  REQUIRE_MESSAGE(listener, listener.error());
   {
-    PassedSocket passed(listener.get());
-    mmx::UniqueFd fd = mmx::take_systemd_unix_listener(path, error);
-    CHECK(error.empty());
-    CHECK(fd.get() == 3);
-    CHECK((::fcntl(fd.get(), F_GETFD) & FD_CLOEXEC) != 0);
+    PassedSocket passed(listener->get());
+    auto fd = mmx::take_systemd_unix_listener(path);
+    REQUIRE_MESSAGE(fd, fd.error());
+    CHECK(fd->get() == 3);
+    CHECK((::fcntl(fd->get(), F_GETFD) & FD_CLOEXEC) != 0);
     CHECK(std::getenv("LISTEN_FDS") == nullptr);
-    fd.release();  // PassedSocket closes 3
+    fd->release();  // PassedSocket closes 3
   }
   ::unlink(path.c_str());
 }
 
 TEST_CASE("service manager: a passed socket for another path, or for no path, is an error") {
   const std::string path = temp_socket_path("other");
-  std::string error;
-  mmx::UniqueFd listener = mmx::listen_unix(path, 0600, error);
-  REQUIRE(listener.valid());
+  auto listener = mmx::listen_unix(path, 0600);
+  REQUIRE_MESSAGE(listener, listener.error());
   {
-    PassedSocket passed(listener.get());
-    mmx::UniqueFd fd = mmx::take_systemd_unix_listener("/run/mm-exporter/collector.sock", error);
-    CHECK_FALSE(fd.valid());
-    CHECK(error.find("not a listening Unix stream socket bound to") != std::string::npos);
+    PassedSocket passed(listener->get());
+    auto fd = mmx::take_systemd_unix_listener("/run/mm-exporter/collector.sock");
+    REQUIRE_FALSE(fd);
+    CHECK(fd.error() ==
+          "systemd passed descriptor 3, which is not a listening Unix stream socket bound to "
+          "/run/mm-exporter/collector.sock");
   }
   {
-    PassedSocket passed(listener.get());
-    mmx::UniqueFd fd = mmx::take_systemd_unix_listener("", error);
-    CHECK_FALSE(fd.valid());
-    CHECK(error.find("only split mode") != std::string::npos);
+    PassedSocket passed(listener->get());
+    auto fd = mmx::take_systemd_unix_listener("");
+    REQUIRE_FALSE(fd);
+    CHECK(fd.error().find("only split mode") != std::string::npos);
   }
   ::unlink(path.c_str());
 }

@@ -360,9 +360,9 @@ TEST_CASE("snapshot receiver: by path, it connects when the collector appears an
   mmx::SnapshotReceiver receiver(path, cache, render.renderer());
   receiver.start();  // nothing listens yet: it retries
 
-  std::string error;
-  mmx::UniqueFd listener = mmx::listen_unix(path, 0600, error);
-  REQUIRE_MESSAGE(listener, error);
+  auto listening = mmx::listen_unix(path, 0600);
+  REQUIRE_MESSAGE(listening, listening.error());
+  mmx::UniqueFd listener = std::move(*listening);
   const auto accept_one = [&] {
     pollfd ready{listener.get(), POLLIN, 0};
     REQUIRE(::poll(&ready, 1, 5000) == 1);
