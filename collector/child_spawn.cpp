@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <signal.h>
 
+#include "errno_text.h"
+
 extern char** environ;
 
 namespace mmx {
@@ -31,12 +33,15 @@ void ChildSpawn::open(int fd, const char* path, int flags) {
   posix_spawn_file_actions_addopen(&actions_, fd, path, flags, 0);
 }
 
-int ChildSpawn::spawn(std::vector<std::string> args, pid_t& pid) {
-  if (args.empty()) return EINVAL;
+Expected<pid_t> ChildSpawn::spawn(std::vector<std::string> args) {
+  if (args.empty()) return fail(errno_text(EINVAL));
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
-  return ::posix_spawn(&pid, argv[0], &actions_, &attributes_, argv.data(), environ);
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, argv[0], &actions_, &attributes_, argv.data(), environ);
+  if (rc != 0) return fail(errno_text(rc));
+  return pid;
 }
 
 }  // namespace mmx

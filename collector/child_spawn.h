@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "expected.h"
+
 namespace mmx {
 
 class ChildSpawn {
@@ -24,8 +26,9 @@ class ChildSpawn {
   // The child gets `path`, opened with `flags`, as descriptor `fd`.
   void open(int fd, const char* path, int flags);
 
-  // Starts `args[0]` with `args`; 0 and the child's pid, or an errno.
-  int spawn(std::vector<std::string> args, pid_t& pid);
+  // Starts `args[0]` with `args`: the child's pid, or the system's reason
+  // ("No such file or directory") for the caller to put in context.
+  [[nodiscard]] Expected<pid_t> spawn(std::vector<std::string> args);
 
  private:
   posix_spawn_file_actions_t actions_;

@@ -66,8 +66,8 @@ std::vector<std::string> web_args(const CollectorConfig& config) {
 
 }  // namespace
 
-std::string web_config_problem(const CollectorConfig& config) {
-  if (config.web_config_file.empty()) return "";
+Expected<> check_web_config_file(const CollectorConfig& config) {
+  if (config.web_config_file.empty()) return {};
   WebConfigCheck check;
   check.frontend_binary = frontend_binary(config);
   check.args = web_args(config);
@@ -197,11 +197,11 @@ void CollectorApp::handle_signals() {
 }
 
 void CollectorApp::reload_frontend() {
-  if (const std::string problem = web_config_problem(config_); !problem.empty()) {
+  if (const auto checked = check_web_config_file(config_); !checked) {
     log_error(
         "not restarting the frontend: --web.config.file is invalid; the running "
         "frontend keeps what it read",
-        {{"err", problem}});
+        {{"err", checked.error()}});
     return;
   }
   log_info("SIGHUP: restarting the frontend, which reads its configuration again");
@@ -274,10 +274,9 @@ int CollectorApp::run() {
 
   // Resolved once, so the frontend we start and the uid we let connect are
   // the same user.
-  std::string user_error;
-  const auto frontend_user = resolve_frontend_user(config_.frontend_user, user_error);
+  const auto frontend_user = resolve_frontend_user(config_.frontend_user);
   if (!frontend_user) {
-    log_error("no user to run the frontend as", {{"err", user_error}});
+    log_error("no user to run the frontend as", {{"err", frontend_user.error()}});
     return 1;
   }
 
@@ -321,9 +320,8 @@ int CollectorApp::run() {
     for (std::string& arg : web_args(config_)) frontend.extra_args.push_back(std::move(arg));
     supervisor_ =
         std::make_unique<FrontendSupervisor>(loop_, publisher_, frontend, std::move(listen_fds));
-    std::string error;
-    if (!supervisor_->start(error)) {
-      log_error("cannot start the frontend", {{"err", error}});
+    if (auto started = supervisor_->start(); !started) {
+      log_error("cannot start the frontend", {{"err", started.error()}});
       return 1;
     }
   }

@@ -13,6 +13,7 @@
 #include "collector_flags.h"
 #include "error_counters.h"
 #include "event_loop.h"
+#include "expected.h"
 #include "frontend_supervisor.h"
 #include "mm_client.h"
 #include "modem_model.h"
@@ -26,9 +27,9 @@ namespace mmx {
 
 inline constexpr std::chrono::milliseconds kInitialBusBackoff{100};
 
-// "" when the configuration has no --web.config.file or the frontend
-// accepts it (web_config_check.h), else what is wrong.
-std::string web_config_problem(const CollectorConfig& config);
+// Succeeds when the configuration has no --web.config.file or the frontend
+// accepts it (web_config_check.h); else the error says what is wrong.
+[[nodiscard]] Expected<> check_web_config_file(const CollectorConfig& config);
 
 class CollectorApp {
  public:

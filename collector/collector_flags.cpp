@@ -73,9 +73,8 @@ std::optional<std::string> parse_collector_flags(int argc, const char* const* ar
     return "flag --sandbox-mode: invalid value \"" + sandbox_mode + "\" (want " +
            kSandboxModeValues + ")";
   }
-  std::string error;
-  auto redaction = parse_redaction(config.redact_list, error);
-  if (!redaction) return "flag --redact: " + error;
+  auto redaction = parse_redaction(config.redact_list);
+  if (!redaction) return "flag --redact: " + redaction.error();
   config.redaction = *redaction;
   if (config.telemetry_path.empty() || config.telemetry_path[0] != '/' ||
       config.telemetry_path == "/" || config.telemetry_path == "/health") {
@@ -101,8 +100,8 @@ std::optional<std::string> parse_collector_flags(int argc, const char* const* ar
       return "flag --web.listen-address: " + address.error();
     }
   }
-  auto route = resolve_web_route(config.external_url, config.route_prefix, error);
-  if (!route) return "flag " + error;
+  auto route = resolve_web_route(config.external_url, config.route_prefix);
+  if (!route) return "flag " + route.error();
   config.web_route = std::move(*route);
   if (!config.web_config_file.empty() && !config.collector_socket.empty()) {
     return "flag --web.config.file: give it to mm-exporter-frontend; with --collector-socket "

@@ -56,15 +56,14 @@ FrontendSupervisor::~FrontendSupervisor() {
   stop(std::chrono::milliseconds(2000));
 }
 
-bool FrontendSupervisor::start(std::string& error) {
-  return spawn(error);
+Expected<> FrontendSupervisor::start() {
+  return spawn();
 }
 
-bool FrontendSupervisor::spawn(std::string& error) {
+Expected<> FrontendSupervisor::spawn() {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
-    error = errno_text("socketpair");
-    return false;
+    return fail(errno_text("socketpair"));
   }
   UniqueFd ours(pair[0]);
   UniqueFd theirs(pair[1]);
@@ -85,17 +84,13 @@ bool FrontendSupervisor::spawn(std::string& error) {
   }
   for (const auto& a : options_.extra_args) args.push_back(a);
 
-  pid_t pid = -1;
-  const int rc = child.spawn(std::move(args), pid);
-  if (rc != 0) {
-    error = errno_text("cannot start " + options_.binary, rc);
-    return false;
-  }
-  pid_ = pid;
+  const auto pid = child.spawn(std::move(args));
+  if (!pid) return fail("cannot start " + options_.binary + ": " + pid.error());
+  pid_ = *pid;
   started_at_ = std::chrono::steady_clock::now();
-  publisher_.add_frontend(std::move(ours), "frontend pid " + std::to_string(pid));
-  log_info("started frontend", {{"pid", std::to_string(pid)}, {"binary", options_.binary}});
-  return true;
+  publisher_.add_frontend(std::move(ours), "frontend pid " + std::to_string(pid_));
+  log_info("started frontend", {{"pid", std::to_string(pid_)}, {"binary", options_.binary}});
+  return {};
 }
 
 bool FrontendSupervisor::reap() {
@@ -140,9 +135,8 @@ void FrontendSupervisor::schedule_restart() {
   loop_.schedule_after(backoff_, [this] {
     restart_scheduled_ = false;
     if (stopping_ || pid_ > 0) return;
-    std::string error;
-    if (!spawn(error)) {
-      log_error("cannot restart frontend", {{"err", error}});
+    if (auto started = spawn(); !started) {
+      log_error("cannot restart frontend", {{"err", started.error()}});
       schedule_restart();
     }
   });
@@ -152,9 +146,8 @@ void FrontendSupervisor::schedule_restart() {
 void FrontendSupervisor::restart() {
   if (stopping_) return;
   const pid_t old = pid_;
-  std::string error;
-  if (!spawn(error)) {
-    log_error("cannot start a new frontend; keeping the running one", {{"err", error}});
+  if (auto started = spawn(); !started) {
+    log_error("cannot start a new frontend; keeping the running one", {{"err", started.error()}});
     if (old <= 0) schedule_restart();
     return;
   }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "event_loop.h"
+#include "expected.h"
 #include "snapshot_publisher.h"
 #include "unique_fd.h"
 
@@ -37,7 +38,7 @@ class FrontendSupervisor {
   FrontendSupervisor(const FrontendSupervisor&) = delete;
   FrontendSupervisor& operator=(const FrontendSupervisor&) = delete;
 
-  bool start(std::string& error);
+  [[nodiscard]] Expected<> start();
   // Call on SIGCHLD. Returns false when the supervisor gave up (too many
   // fast crashes): the collector should then exit with an error.
   bool reap();
@@ -52,7 +53,7 @@ class FrontendSupervisor {
   pid_t pid() const { return pid_; }
 
  private:
-  bool spawn(std::string& error);
+  [[nodiscard]] Expected<> spawn();
   void schedule_restart();
 
   EventLoop& loop_;

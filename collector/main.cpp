@@ -30,8 +30,8 @@ int main(int argc, char** argv) {
     std::error_code ec;
     auto absolute = std::filesystem::absolute(config.web_config_file, ec);
     if (!ec) config.web_config_file = absolute.string();
-    if (const std::string problem = mmx::web_config_problem(config); !problem.empty()) {
-      std::fprintf(stderr, "mm-exporter: %s\n", problem.c_str());
+    if (const auto checked = mmx::check_web_config_file(config); !checked) {
+      std::fprintf(stderr, "mm-exporter: %s\n", checked.error().c_str());
       return 2;
     }
   }

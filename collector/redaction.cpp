@@ -2,7 +2,7 @@
 
 namespace mmx {
 
-std::optional<Redaction> parse_redaction(std::string_view list, std::string& error) {
+Expected<Redaction> parse_redaction(std::string_view list) {
   Redaction r;
   while (!list.empty()) {
     const auto comma = list.find(',');
@@ -23,10 +23,9 @@ std::optional<Redaction> parse_redaction(std::string_view list, std::string& err
     } else if (item == "location") {
       r.location = true;
     } else if (!item.empty()) {
-      error =
+      return fail(
           "unknown value \"" + std::string(item) +
-          "\" (want a comma-separated list of imsi, iccid, eid, imei, msisdn, location, or all)";
-      return std::nullopt;
+          "\" (want a comma-separated list of imsi, iccid, eid, imei, msisdn, location, or all)");
     }
   }
   return r;

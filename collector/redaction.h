@@ -3,9 +3,9 @@
 // Redaction happens before the snapshot is built, so the frontend (and
 // whoever compromises it) never holds the values.
 
-#include <optional>
-#include <string>
 #include <string_view>
+
+#include "expected.h"
 
 namespace mmx {
 
@@ -18,8 +18,7 @@ struct Redaction {
   bool location = false;
 };
 
-// "imsi,iccid", "all", "" (nothing). Returns nullopt and fills `error` for
-// an unknown name.
-std::optional<Redaction> parse_redaction(std::string_view list, std::string& error);
+// "imsi,iccid", "all", "" (nothing). An error for an unknown name.
+[[nodiscard]] Expected<Redaction> parse_redaction(std::string_view list);
 
 }  // namespace mmx

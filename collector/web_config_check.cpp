@@ -47,9 +47,9 @@ std::string describe_failure(int status, const std::string& output) {
 
 }  // namespace
 
-std::string check_web_config(const WebConfigCheck& check) {
+Expected<> check_web_config(const WebConfigCheck& check) {
   int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return errno_text("pipe");
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return fail(errno_text("pipe"));
   UniqueFd read_end(pipe_fds[0]);
   UniqueFd write_end(pipe_fds[1]);
 
@@ -59,11 +59,11 @@ std::string check_web_config(const WebConfigCheck& check) {
   child.open(STDIN_FILENO, "/dev/null", O_RDONLY);
   child.dup2(write_end.get(), STDOUT_FILENO);
   child.dup2(write_end.get(), STDERR_FILENO);
-  pid_t pid = -1;
-  const int rc = child.spawn(std::move(args), pid);
-  if (rc != 0) {
-    return errno_text("cannot run " + check.frontend_binary + " to check it", rc);
+  const auto spawned = child.spawn(std::move(args));
+  if (!spawned) {
+    return fail("cannot run " + check.frontend_binary + " to check it: " + spawned.error());
   }
+  const pid_t pid = *spawned;
   write_end.reset();
 
   // Read until the child closes its end (it exits), or the time is up.
@@ -93,10 +93,10 @@ std::string check_web_config(const WebConfigCheck& check) {
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (timed_out) {
-    return "the check did not finish within " + std::to_string(check.timeout.count()) + " ms";
+    return fail("the check did not finish within " + std::to_string(check.timeout.count()) + " ms");
   }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
-  return describe_failure(status, output);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
+  return fail(describe_failure(status, output));
 }
 
 }  // namespace mmx

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "expected.h"
+
 namespace mmx {
 
 struct WebConfigCheck {
@@ -20,8 +22,8 @@ struct WebConfigCheck {
   std::chrono::milliseconds timeout{10'000};
 };
 
-// "" when the frontend accepts the configuration, else what is wrong: the
-// frontend's own message, or why it could not be asked.
-std::string check_web_config(const WebConfigCheck& check);
+// Whether the frontend accepts the configuration; the error says what is
+// wrong: the frontend's own message, or why it could not be asked.
+[[nodiscard]] Expected<> check_web_config(const WebConfigCheck& check);
 
 }  // namespace mmx

@@ -11,40 +11,40 @@
 namespace mmx {
 namespace {
 
-// nullopt with `error` empty when there is no such user.
-std::optional<FrontendUser> look_up(const std::string& name, std::string& error) {
+// nullopt when there is no such user; an error when the lookup failed.
+Expected<std::optional<FrontendUser>> look_up(const std::string& name) {
   passwd entry{};
   passwd* found = nullptr;
   std::vector<char> buffer(16 * 1024);
   const int rc = ::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
-  if (rc != 0) {
-    error = errno_text("cannot look up user \"" + name + "\"", rc);
-    return std::nullopt;
-  }
+  if (rc != 0) return fail(errno_text("cannot look up user \"" + name + "\"", rc));
   if (found == nullptr) return std::nullopt;
   return FrontendUser{name, entry.pw_uid, entry.pw_gid};
 }
 
+// The user asked for, or the default, else the fallback.
+Expected<FrontendUser> find_user(std::string_view requested) {
+  if (!requested.empty()) {
+    auto user = look_up(std::string(requested));
+    if (!user) return fail(user.error());
+    if (!*user) return fail("no user \"" + std::string(requested) + "\"");
+    return **user;
+  }
+  for (const char* name : {kDefaultFrontendUser, kFallbackFrontendUser}) {
+    auto user = look_up(name);
+    if (!user) return fail(user.error());
+    if (*user) return **user;
+  }
+  return fail(std::string("neither user \"") + kDefaultFrontendUser + "\" nor \"" +
+              kFallbackFrontendUser + "\" exists");
+}
+
 }  // namespace
 
-std::optional<FrontendUser> resolve_frontend_user(std::string_view requested, std::string& error) {
-  error.clear();
-  std::optional<FrontendUser> user;
-  if (requested.empty()) {
-    user = look_up(kDefaultFrontendUser, error);
-    if (!user && error.empty()) user = look_up(kFallbackFrontendUser, error);
-    if (!user && error.empty()) {
-      error = std::string("neither user \"") + kDefaultFrontendUser + "\" nor \"" +
-              kFallbackFrontendUser + "\" exists";
-    }
-  } else {
-    user = look_up(std::string(requested), error);
-    if (!user && error.empty()) error = "no user \"" + std::string(requested) + "\"";
-  }
-  if (!user) return std::nullopt;
-  if (user->uid == 0 || user->gid == 0) {
-    error = "user \"" + user->name + "\" has uid or gid 0: the frontend must not run as root";
-    return std::nullopt;
+Expected<FrontendUser> resolve_frontend_user(std::string_view requested) {
+  auto user = find_user(requested);
+  if (user && (user->uid == 0 || user->gid == 0)) {
+    return fail("user \"" + user->name + "\" has uid or gid 0: the frontend must not run as root");
   }
   return user;
 }

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "expected.h"
+
 namespace mmx {
 
 // The system user made for the frontend (sysusers.d); where it does not
@@ -25,9 +27,9 @@ struct FrontendUser {
 
 // `requested` empty: kDefaultFrontendUser, else kFallbackFrontendUser. A
 // named user must exist; no fallback for it. A user whose uid or primary gid
-// is 0 is refused: dropping to it would drop nothing. nullopt and `error` set
-// when there is no usable user.
-std::optional<FrontendUser> resolve_frontend_user(std::string_view requested, std::string& error);
+// is 0 is refused: dropping to it would drop nothing. An error when there is
+// no usable user.
+[[nodiscard]] Expected<FrontendUser> resolve_frontend_user(std::string_view requested);
 
 // What the frontend's seccomp filter does with a syscall outside its
 // allowlist. kLog exists to find what a new kernel or libc needs (the kernel

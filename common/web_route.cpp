@@ -16,25 +16,25 @@ bool is_path_char(char c) {
   return std::string_view("-._~!$&()*+,;=:@%/").find(c) != std::string_view::npos;
 }
 
-// "" when `path` (without its leading "/") is a clean path, else the problem.
-std::string path_problem(std::string_view path) {
+// Whether `path` (without its leading "/") is a clean path; the problem if not.
+Expected<> check_path(std::string_view path) {
   for (std::size_t i = 0; i < path.size(); ++i) {
     const char c = path[i];
-    if (c == '?' || c == '#') return "has a query or fragment";
-    if (!is_path_char(c)) return "has a character not allowed in a URL path";
+    if (c == '?' || c == '#') return fail("has a query or fragment");
+    if (!is_path_char(c)) return fail("has a character not allowed in a URL path");
     if (c == '%' && (i + 2 >= path.size() || !is_hex(path[i + 1]) || !is_hex(path[i + 2]))) {
-      return "has a \"%\" that is not followed by two hex digits";
+      return fail("has a \"%\" that is not followed by two hex digits");
     }
   }
   std::size_t start = 0;
   while (start <= path.size()) {
     const std::size_t end = std::min(path.find('/', start), path.size());
     const std::string_view segment = path.substr(start, end - start);
-    if (segment.empty()) return "has an empty segment (\"//\")";
-    if (segment == "." || segment == "..") return "has a \".\" or \"..\" segment";
+    if (segment.empty()) return fail("has an empty segment (\"//\")");
+    if (segment == "." || segment == "..") return fail("has a \".\" or \"..\" segment");
     start = end + 1;
   }
-  return "";
+  return {};
 }
 
 // "/" + the path without leading and trailing slashes; "" for the root.
@@ -48,71 +48,78 @@ std::string quoted(std::string_view text) {
   return "\"" + std::string(text.substr(0, 200)) + (text.size() > 200 ? "...\"" : "\"");
 }
 
+// The host of an external URL, with the reason when it is not one.
+Expected<> check_host(std::string_view host) {
+  if (host.empty()) return fail("has no host");
+  for (char c : host) {
+    if (c == '@') return fail("has credentials in it");
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0 &&
+        std::string_view("-._~:[]%").find(c) == std::string_view::npos) {
+      return fail("has a character not allowed in a host");
+    }
+  }
+  return {};
+}
+
+struct ExternalUrl {
+  std::string url;   // normalised: lower-case scheme, no trailing "/"
+  std::string path;  // normalised as a route prefix
+};
+
+Expected<ExternalUrl> parse_external_url(std::string_view external_url) {
+  const std::string where = "--web.external-url: " + quoted(external_url);
+  std::string lower;
+  for (char c : external_url.substr(0, 8)) {
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  std::size_t scheme_end = 0;
+  if (lower.rfind("http://", 0) == 0) {
+    scheme_end = 7;
+  } else if (lower.rfind("https://", 0) == 0) {
+    scheme_end = 8;
+  } else {
+    return fail(where + " is not an absolute http:// or https:// URL");
+  }
+  const std::string_view rest = external_url.substr(scheme_end);
+  const std::size_t slash = rest.find('/');
+  const std::string_view host = rest.substr(0, slash);
+  if (auto checked = check_host(host); !checked) return fail(where + " " + checked.error());
+  const std::string_view path =
+      slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+  ExternalUrl external;
+  external.path = normalise_prefix(path);
+  if (!external.path.empty()) {
+    if (auto clean = check_path(std::string_view(external.path).substr(1)); !clean) {
+      return fail(where + ": the path " + clean.error());
+    }
+  }
+  if (path.find_first_of("?#") != std::string_view::npos) {
+    return fail(where + " has a query or fragment");
+  }
+  external.url = lower.substr(0, scheme_end) + std::string(host) + external.path;
+  return external;
+}
+
 }  // namespace
 
-std::optional<WebRoute> resolve_web_route(std::string_view external_url,
-                                          std::string_view route_prefix, std::string& error) {
+Expected<WebRoute> resolve_web_route(std::string_view external_url, std::string_view route_prefix) {
   WebRoute route;
   std::string external_path;
   if (!external_url.empty()) {
-    const std::string where = "--web.external-url: " + quoted(external_url);
-    std::string lower;
-    for (char c : external_url.substr(0, 8)) {
-      lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    std::size_t scheme_end = 0;
-    if (lower.rfind("http://", 0) == 0) {
-      scheme_end = 7;
-    } else if (lower.rfind("https://", 0) == 0) {
-      scheme_end = 8;
-    } else {
-      error = where + " is not an absolute http:// or https:// URL";
-      return std::nullopt;
-    }
-    const std::string_view rest = external_url.substr(scheme_end);
-    const std::size_t slash = rest.find('/');
-    const std::string_view host = rest.substr(0, slash);
-    if (host.empty()) {
-      error = where + " has no host";
-      return std::nullopt;
-    }
-    for (char c : host) {
-      if (c == '@') {
-        error = where + " has credentials in it";
-        return std::nullopt;
-      }
-      if (std::isalnum(static_cast<unsigned char>(c)) == 0 &&
-          std::string_view("-._~:[]%").find(c) == std::string_view::npos) {
-        error = where + " has a character not allowed in a host";
-        return std::nullopt;
-      }
-    }
-    const std::string_view path =
-        slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
-    external_path = normalise_prefix(path);
-    if (std::string problem =
-            path_problem(std::string_view(external_path).substr(external_path.empty() ? 0 : 1));
-        !external_path.empty() && !problem.empty()) {
-      error = where + ": the path " + problem;
-      return std::nullopt;
-    }
-    if (path.find_first_of("?#") != std::string_view::npos) {
-      error = where + " has a query or fragment";
-      return std::nullopt;
-    }
-    route.external_url = lower.substr(0, scheme_end) + std::string(host) + external_path;
+    auto external = parse_external_url(external_url);
+    if (!external) return fail(external.error());
+    route.external_url = std::move(external->url);
+    external_path = std::move(external->path);
   }
-  if (!route_prefix.empty()) {
-    route.route_prefix = normalise_prefix(route_prefix);
-    if (!route.route_prefix.empty()) {
-      if (std::string problem = path_problem(std::string_view(route.route_prefix).substr(1));
-          !problem.empty()) {
-        error = "--web.route-prefix: " + quoted(route_prefix) + " " + problem;
-        return std::nullopt;
-      }
-    }
-  } else {
+  if (route_prefix.empty()) {
     route.route_prefix = external_path;
+    return route;
+  }
+  route.route_prefix = normalise_prefix(route_prefix);
+  if (!route.route_prefix.empty()) {
+    if (auto clean = check_path(std::string_view(route.route_prefix).substr(1)); !clean) {
+      return fail("--web.route-prefix: " + quoted(route_prefix) + " " + clean.error());
+    }
   }
   return route;
 }

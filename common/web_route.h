@@ -5,9 +5,10 @@
 // external URL's path. Both processes check them, so a bad value fails
 // mm-exporter at start-up rather than every frontend it starts.
 
-#include <optional>
 #include <string>
 #include <string_view>
+
+#include "expected.h"
 
 namespace mmx {
 
@@ -19,9 +20,9 @@ struct WebRoute {
   std::string route_prefix;
 };
 
-// Validates and normalises both flags (either may be empty). On error
-// returns nullopt and sets `error` to "--web.<flag>: <problem>".
-std::optional<WebRoute> resolve_web_route(std::string_view external_url,
-                                          std::string_view route_prefix, std::string& error);
+// Validates and normalises both flags (either may be empty). The error is
+// "--web.<flag>: <problem>".
+[[nodiscard]] Expected<WebRoute> resolve_web_route(std::string_view external_url,
+                                                   std::string_view route_prefix);
 
 }  // namespace mmx

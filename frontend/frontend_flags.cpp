@@ -190,11 +190,10 @@ FlagOutcome parse_frontend_flags(int argc, const char* const* argv) {
     return outcome;
   }
   {
-    std::string error;
-    auto route = resolve_web_route(external_url, route_prefix, error);
+    auto route = resolve_web_route(external_url, route_prefix);
     if (!route) {
       outcome.action = FlagOutcome::Action::kError;
-      outcome.message = "flag " + error;
+      outcome.message = "flag " + route.error();
       return outcome;
     }
     config.web_route = std::move(*route);

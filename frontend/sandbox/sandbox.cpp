@@ -312,9 +312,8 @@ tl::unexpected<SandboxFailure> failed(std::string_view step, std::string error) 
 // Steps 1 to 3, for a frontend started as root. Returns the new root's path.
 SandboxResult<std::string> leave_root(const SandboxOptions& options) {
   // Resolved while /etc is reachable: NSS reads files and loads modules.
-  std::string error;
-  const auto user = resolve_frontend_user(options.user, error);
-  if (!user) return failed("user", error);
+  const auto user = resolve_frontend_user(options.user);
+  if (!user) return failed("user", user.error());
   if (auto done = enter_network_namespace(); !done)
     return failed("network namespace", done.error());
   auto root = open_new_root(options, *user);

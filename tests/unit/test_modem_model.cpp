@@ -178,8 +178,9 @@ TEST_CASE("snapshot builder: redaction removes identifiers before they leave the
                              {{"Imsi", mmx::Value(std::string("001010123456789"))},
                               {"SimIdentifier", mmx::Value(std::string("8901"))}});
   auto ctx = context(errors);
-  std::string error;
-  ctx.redaction = *mmx::parse_redaction("all", error);
+  const auto all = mmx::parse_redaction("all");
+  REQUIRE_MESSAGE(all, all.error());
+  ctx.redaction = *all;
   capnp::MallocMessageBuilder message;
   mmx::build_snapshot(model, ctx, message);
   auto modem = message.getRoot<mmx::schema::Snapshot>().asReader().getModems()[0];

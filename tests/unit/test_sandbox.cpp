@@ -484,16 +484,17 @@ TEST_CASE("sandbox: sandbox modes and the frontend user") {
   CHECK(mode == mmx::SandboxMode::kEnforce);
   CHECK_FALSE(mmx::parse_sandbox_mode("off", mode));
 
-  std::string error;
-  const auto fallback = mmx::resolve_frontend_user("", error);
-  REQUIRE_MESSAGE(fallback, error);
+  const auto fallback = mmx::resolve_frontend_user("");
+  REQUIRE_MESSAGE(fallback, fallback.error());
   CHECK(fallback->uid != 0);
   CHECK((fallback->name == mmx::kDefaultFrontendUser ||
          fallback->name == mmx::kFallbackFrontendUser));
-  CHECK_FALSE(mmx::resolve_frontend_user("root", error));
-  CHECK(error.find("uid or gid 0") != std::string::npos);
-  CHECK_FALSE(mmx::resolve_frontend_user("mmx-no-such-user", error));
-  CHECK(error == "no user \"mmx-no-such-user\"");
+  const auto root = mmx::resolve_frontend_user("root");
+  REQUIRE_FALSE(root);
+  CHECK(root.error() == "user \"root\" has uid or gid 0: the frontend must not run as root");
+  const auto absent = mmx::resolve_frontend_user("mmx-no-such-user");
+  REQUIRE_FALSE(absent);
+  CHECK(absent.error() == "no user \"mmx-no-such-user\"");
 }
 
 // ---------------------------------------------------------------------------

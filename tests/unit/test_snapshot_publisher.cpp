@@ -11,10 +11,12 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "event_loop.h"
 #include "snapshot_publisher.h"
+#include "sockets.h"
 #include "unique_fd.h"
 
 namespace {
@@ -116,4 +118,32 @@ TEST_CASE("snapshot publisher: a frontend that dies is dropped and the others ke
   auto received = drain(reader.frontend.get());
   REQUIRE(received.size() == 20);
   CHECK(received.back() == std::byte{2});
+}
+
+TEST_CASE(
+    "snapshot publisher: listens on a path it removes at exit; an unusable path is an error") {
+  char dir_template[] = "/tmp/mmx-publisher-XXXXXX";
+  REQUIRE(::mkdtemp(dir_template) != nullptr);
+  const std::string dir = dir_template;
+  const std::string path = dir + "/collector.sock";
+  {
+    mmx::EventLoop loop;
+    mmx::SnapshotPublisher publisher(loop);
+    const auto listening = publisher.listen(path, {::getuid()});
+    REQUIRE_MESSAGE(listening, listening.error());
+    CHECK(publisher.owns_path());
+    auto frontend = mmx::connect_unix_nonblocking(path);
+    REQUIRE_MESSAGE(frontend, frontend.error());
+    run_for(loop, 50ms);
+    CHECK(publisher.frontend_count() == 1);
+
+    mmx::SnapshotPublisher other(loop);
+    const auto refused = other.listen(dir + "/absent/collector.sock", {::getuid()});
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error() ==
+          "cannot bind " + dir + "/absent/collector.sock: No such file or directory");
+    CHECK_FALSE(other.owns_path());
+  }
+  CHECK(::access(path.c_str(), F_OK) != 0);
+  ::rmdir(dir.c_str());
 }

@@ -7,16 +7,15 @@
 namespace {
 
 mmx::WebRoute route(const std::string& external, const std::string& prefix) {
-  std::string error;
-  auto r = mmx::resolve_web_route(external, prefix, error);
-  REQUIRE_MESSAGE(r, error);
+  auto r = mmx::resolve_web_route(external, prefix);
+  REQUIRE_MESSAGE(r, r.error());
   return *r;
 }
 
 std::string error_of(const std::string& external, const std::string& prefix) {
-  std::string error;
-  CHECK_FALSE(mmx::resolve_web_route(external, prefix, error));
-  return error;
+  auto r = mmx::resolve_web_route(external, prefix);
+  REQUIRE_FALSE(r);
+  return r.error();
 }
 
 }  // namespace
