@@ -6,9 +6,62 @@
 #include "sockets.h"
 
 namespace mmx {
+namespace {
 
-std::optional<std::string> parse_collector_flags(int argc, const char* const* argv,
-                                                 CollectorConfig& config, std::string* usage) {
+// What parsing each flag alone cannot tell: ranges, and flags that depend on
+// one another. Fills the fields derived from the flags.
+Expected<> check_values(CollectorConfig& config, const std::string& level,
+                        const std::string& sandbox_mode) {
+  if (!parse_log_level(level, config.log_level)) {
+    return fail("flag --log.level: invalid value \"" + level +
+                "\" (want debug, info, warn or error)");
+  }
+  if (!parse_sandbox_mode(sandbox_mode, config.sandbox_mode)) {
+    return fail("flag --sandbox-mode: invalid value \"" + sandbox_mode + "\" (want " +
+                kSandboxModeValues + ")");
+  }
+  auto redaction = parse_redaction(config.redact_list);
+  if (!redaction) return fail("flag --redact: " + redaction.error());
+  config.redaction = *redaction;
+  if (config.telemetry_path.empty() || config.telemetry_path[0] != '/' ||
+      config.telemetry_path == "/" || config.telemetry_path == "/health") {
+    return fail("flag --web.telemetry-path: \"" + config.telemetry_path +
+                "\" must start with / and not be / or /health");
+  }
+  if (config.refresh_interval < std::chrono::seconds(1)) {
+    return fail("flag --refresh-interval: must be at least 1s");
+  }
+  if (config.cell_info_interval > Duration::zero() &&
+      config.cell_info_interval < std::chrono::seconds(1)) {
+    return fail("flag --cell-info-interval: must be 0 or at least 1s");
+  }
+  if (config.dbus_timeout < std::chrono::milliseconds(10)) {
+    return fail("flag --dbus.timeout: must be at least 10ms");
+  }
+  if (config.signal_rate > Duration::zero() && config.signal_rate < std::chrono::seconds(1)) {
+    return fail("flag --signal-rate: must be 0 or at least 1s (ModemManager counts in seconds)");
+  }
+  if (config.listen_addresses.empty()) return fail("flag --web.listen-address: needs an address");
+  for (const auto& text : config.listen_addresses) {
+    if (auto address = parse_listen_address(text); !address) {
+      return fail("flag --web.listen-address: " + address.error());
+    }
+  }
+  auto route = resolve_web_route(config.external_url, config.route_prefix);
+  if (!route) return fail("flag " + route.error());
+  config.web_route = std::move(*route);
+  if (!config.web_config_file.empty() && !config.collector_socket.empty()) {
+    return fail(
+        "flag --web.config.file: give it to mm-exporter-frontend; with --collector-socket "
+        "this process serves no HTTP");
+  }
+  return {};
+}
+
+}  // namespace
+
+Expected<> parse_collector_flags(int argc, const char* const* argv, CollectorConfig& config,
+                                 std::string* usage) {
   FlagSet flags("mm-exporter",
                 "Prometheus exporter for ModemManager. Runs as root (or a user ModemManager's\n"
                 "D-Bus policy allows), mirrors ModemManager from D-Bus signals, and serves the\n"
@@ -63,51 +116,9 @@ std::optional<std::string> parse_collector_flags(int argc, const char* const* ar
   flags.add_bool({"help", "h"}, &config.show_help, "Show this help and exit.");
 
   if (usage != nullptr) *usage = flags.usage() + "\n" + metric_families_help();
-  if (auto error = flags.parse(argc, argv)) return error;
-  if (config.show_help || config.show_version) return std::nullopt;
-
-  if (!parse_log_level(level, config.log_level)) {
-    return "flag --log.level: invalid value \"" + level + "\" (want debug, info, warn or error)";
-  }
-  if (!parse_sandbox_mode(sandbox_mode, config.sandbox_mode)) {
-    return "flag --sandbox-mode: invalid value \"" + sandbox_mode + "\" (want " +
-           kSandboxModeValues + ")";
-  }
-  auto redaction = parse_redaction(config.redact_list);
-  if (!redaction) return "flag --redact: " + redaction.error();
-  config.redaction = *redaction;
-  if (config.telemetry_path.empty() || config.telemetry_path[0] != '/' ||
-      config.telemetry_path == "/" || config.telemetry_path == "/health") {
-    return "flag --web.telemetry-path: \"" + config.telemetry_path +
-           "\" must start with / and not be / or /health";
-  }
-  if (config.refresh_interval < std::chrono::seconds(1)) {
-    return "flag --refresh-interval: must be at least 1s";
-  }
-  if (config.cell_info_interval > Duration::zero() &&
-      config.cell_info_interval < std::chrono::seconds(1)) {
-    return "flag --cell-info-interval: must be 0 or at least 1s";
-  }
-  if (config.dbus_timeout < std::chrono::milliseconds(10)) {
-    return "flag --dbus.timeout: must be at least 10ms";
-  }
-  if (config.signal_rate > Duration::zero() && config.signal_rate < std::chrono::seconds(1)) {
-    return "flag --signal-rate: must be 0 or at least 1s (ModemManager counts in seconds)";
-  }
-  if (config.listen_addresses.empty()) return "flag --web.listen-address: needs an address";
-  for (const auto& text : config.listen_addresses) {
-    if (auto address = parse_listen_address(text); !address) {
-      return "flag --web.listen-address: " + address.error();
-    }
-  }
-  auto route = resolve_web_route(config.external_url, config.route_prefix);
-  if (!route) return "flag " + route.error();
-  config.web_route = std::move(*route);
-  if (!config.web_config_file.empty() && !config.collector_socket.empty()) {
-    return "flag --web.config.file: give it to mm-exporter-frontend; with --collector-socket "
-           "this process serves no HTTP";
-  }
-  return std::nullopt;
+  if (auto parsed = flags.parse(argc, argv); !parsed) return parsed;
+  if (config.show_help || config.show_version) return {};
+  return check_values(config, level, sandbox_mode);
 }
 
 }  // namespace mmx

@@ -1,11 +1,11 @@
 #pragma once
 // Flags of mm-exporter (the collector and one-command entry point).
 
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "duration.h"
+#include "expected.h"
 #include "frontend_privileges.h"
 #include "log.h"
 #include "redaction.h"
@@ -41,8 +41,8 @@ struct CollectorConfig {
   bool show_help = false;
 };
 
-// Parses argv; on error returns the message (for "mm-exporter: <message>").
-std::optional<std::string> parse_collector_flags(int argc, const char* const* argv,
-                                                 CollectorConfig& config, std::string* usage);
+// Parses argv; the error is the message (for "mm-exporter: <message>").
+[[nodiscard]] Expected<> parse_collector_flags(int argc, const char* const* argv,
+                                               CollectorConfig& config, std::string* usage);
 
 }  // namespace mmx

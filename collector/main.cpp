@@ -13,8 +13,8 @@
 int main(int argc, char** argv) {
   mmx::CollectorConfig config;
   std::string usage;
-  if (auto error = mmx::parse_collector_flags(argc, argv, config, &usage)) {
-    std::fprintf(stderr, "mm-exporter: %s (see --help)\n", error->c_str());
+  if (auto parsed = mmx::parse_collector_flags(argc, argv, config, &usage); !parsed) {
+    std::fprintf(stderr, "mm-exporter: %s (see --help)\n", parsed.error().c_str());
     return 2;
   }
   if (config.show_help) {

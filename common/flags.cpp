@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <memory>
+#include <optional>
 
 namespace mmx {
 
@@ -11,9 +12,9 @@ FlagSet::FlagSet(std::string program, std::string summary)
 void FlagSet::add_string(std::vector<std::string> names, std::string* target, std::string help) {
   add_custom(
       std::move(names), *target,
-      [target](std::string_view v) {
+      [target](std::string_view v) -> Expected<> {
         *target = std::string(v);
-        return std::string();
+        return {};
       },
       std::move(help));
 }
@@ -25,11 +26,11 @@ void FlagSet::add_strings(std::vector<std::string> names, std::vector<std::strin
   auto replaced = std::make_shared<bool>(false);
   add_custom(
       std::move(names), default_text,
-      [target, replaced](std::string_view v) {
+      [target, replaced](std::string_view v) -> Expected<> {
         if (!*replaced) target->clear();
         *replaced = true;
         target->emplace_back(v);
-        return std::string();
+        return {};
       },
       std::move(help));
 }
@@ -41,15 +42,15 @@ void FlagSet::add_bool(std::vector<std::string> names, bool* target, std::string
   flag.help = std::move(help);
   flag.is_bool = true;
   flag.bool_target = target;
-  flag.set = [target](std::string_view v) {
+  flag.set = [target](std::string_view v) -> Expected<> {
     if (v == "true" || v == "1") {
       *target = true;
     } else if (v == "false" || v == "0") {
       *target = false;
     } else {
-      return std::string("expected true or false, got \"") + std::string(v) + "\"";
+      return fail("expected true or false, got \"" + std::string(v) + "\"");
     }
-    return std::string();
+    return {};
   };
   flags_.push_back(std::move(flag));
 }
@@ -57,14 +58,14 @@ void FlagSet::add_bool(std::vector<std::string> names, bool* target, std::string
 void FlagSet::add_duration(std::vector<std::string> names, Duration* target, std::string help) {
   add_custom(
       std::move(names), format_duration(*target),
-      [target](std::string_view v) {
+      [target](std::string_view v) -> Expected<> {
         auto d = parse_duration(v);
         if (!d) {
-          return std::string("invalid duration \"") + std::string(v) +
-                 "\" (want Go syntax such as 500ms, 5s, 1m)";
+          return fail("invalid duration \"" + std::string(v) +
+                      "\" (want Go syntax such as 500ms, 5s, 1m)");
         }
         *target = *d;
-        return std::string();
+        return {};
       },
       std::move(help));
 }
@@ -73,15 +74,15 @@ void FlagSet::add_uint(std::vector<std::string> names, unsigned* target, unsigne
                        std::string help) {
   add_custom(
       std::move(names), std::to_string(*target),
-      [=](std::string_view v) {
+      [=](std::string_view v) -> Expected<> {
         unsigned value = 0;
         auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), value);
         if (ec != std::errc() || end != v.data() + v.size() || value < min || value > max) {
-          return std::string("invalid value \"") + std::string(v) + "\" (want an integer from " +
-                 std::to_string(min) + " to " + std::to_string(max) + ")";
+          return fail("invalid value \"" + std::string(v) + "\" (want an integer from " +
+                      std::to_string(min) + " to " + std::to_string(max) + ")");
         }
         *target = value;
-        return std::string();
+        return {};
       },
       std::move(help));
 }
@@ -118,11 +119,11 @@ FlagSet::Flag* FlagSet::find(std::string_view name, bool& negated) {
   return nullptr;
 }
 
-std::optional<std::string> FlagSet::parse(int argc, const char* const* argv) {
+Expected<> FlagSet::parse(int argc, const char* const* argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg.size() < 2 || arg[0] != '-') {
-      return "unexpected argument \"" + std::string(arg) + "\"";
+      return fail("unexpected argument \"" + std::string(arg) + "\"");
     }
     arg.remove_prefix(arg[1] == '-' ? 2 : 1);
     std::string_view name = arg;
@@ -133,24 +134,22 @@ std::optional<std::string> FlagSet::parse(int argc, const char* const* argv) {
     }
     bool negated = false;
     Flag* flag = find(name, negated);
-    if (flag == nullptr) return "unknown flag -" + std::string(name.empty() ? arg : name);
+    if (flag == nullptr) return fail("unknown flag -" + std::string(name.empty() ? arg : name));
     const std::string shown = std::string(argv[i]).substr(0, std::string(argv[i]).find('='));
     if (flag->is_bool) {
       if (negated) {
-        if (value) return "flag " + shown + " takes no value";
+        if (value) return fail("flag " + shown + " takes no value");
         *flag->bool_target = false;
         continue;
       }
       if (!value) value = "true";
     } else if (!value) {
-      if (i + 1 >= argc) return "flag " + shown + " needs a value";
+      if (i + 1 >= argc) return fail("flag " + shown + " needs a value");
       value = argv[++i];
     }
-    if (std::string error = flag->set(*value); !error.empty()) {
-      return "flag " + shown + ": " + error;
-    }
+    if (auto set = flag->set(*value); !set) return fail("flag " + shown + ": " + set.error());
   }
-  return std::nullopt;
+  return {};
 }
 
 std::string FlagSet::usage() const {

@@ -5,19 +5,19 @@
 // several names; one or two leading dashes are accepted for every name.
 
 #include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "duration.h"
+#include "expected.h"
 
 namespace mmx {
 
 class FlagSet {
  public:
-  // Stores the value; returns an error message ("" on success).
-  using Setter = std::function<std::string(std::string_view value)>;
+  // Stores the value, or says what is wrong with it.
+  using Setter = std::function<Expected<>(std::string_view value)>;
 
   FlagSet(std::string program, std::string summary);
 
@@ -34,9 +34,9 @@ class FlagSet {
   void add_custom(std::vector<std::string> names, std::string default_text, Setter setter,
                   std::string help);
 
-  // Parses argv[1..argc). Returns an error message for the first bad flag or
+  // Parses argv[1..argc). The error is the message for the first bad flag or
   // value (unknown flag, missing value, bad value, stray argument).
-  std::optional<std::string> parse(int argc, const char* const* argv);
+  [[nodiscard]] Expected<> parse(int argc, const char* const* argv);
 
   std::string usage() const;
   const std::string& program() const { return program_; }

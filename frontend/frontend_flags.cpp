@@ -71,49 +71,50 @@ FlagOutcome parse_frontend_flags(int argc, const char* const* argv) {
   FlagSet flags(kFrontendProgram, kSummary);
   flags.add_custom(
       {"collector-fd"}, "",
-      [&](std::string_view v) {
+      [&](std::string_view v) -> Expected<> {
         int fd = -1;
-        if (!parse_fd(v, fd)) return "invalid descriptor \"" + std::string(v) + "\"";
-        if (std::string problem = check_collector_fd(fd); !problem.empty()) return problem;
+        if (!parse_fd(v, fd)) return fail("invalid descriptor \"" + std::string(v) + "\"");
+        if (std::string problem = check_collector_fd(fd); !problem.empty()) return fail(problem);
         config.collector_fd = fd;
         collector_fd_given = true;
-        return std::string();
+        return {};
       },
       "an inherited, connected Unix stream socket to the collector");
   flags.add_custom(
       {"collector-socket"}, "",
-      [&](std::string_view v) {
-        if (v.empty() || v.front() != '/') return std::string("needs an absolute path");
+      [&](std::string_view v) -> Expected<> {
+        if (v.empty() || v.front() != '/') return fail("needs an absolute path");
         if (v.size() >= sizeof(sockaddr_un::sun_path)) {
-          return "path longer than " + std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes";
+          return fail("path longer than " + std::to_string(sizeof(sockaddr_un::sun_path) - 1) +
+                      " bytes");
         }
         config.collector_socket = std::string(v);
-        return std::string();
+        return {};
       },
       "connect to the collector listening on this path; reconnect when it goes away");
   flags.add_custom(
       {"listen-fd"}, "",
-      [&](std::string_view v) {
+      [&](std::string_view v) -> Expected<> {
         int fd = -1;
-        if (!parse_fd(v, fd)) return "invalid descriptor \"" + std::string(v) + "\"";
+        if (!parse_fd(v, fd)) return fail("invalid descriptor \"" + std::string(v) + "\"");
         if (!is_listening_socket(fd)) {
-          return "descriptor " + std::to_string(fd) + " is not a listening socket";
+          return fail("descriptor " + std::to_string(fd) + " is not a listening socket");
         }
         if (std::find(config.listen_fds.begin(), config.listen_fds.end(), fd) !=
             config.listen_fds.end()) {
-          return "descriptor " + std::to_string(fd) + " given twice";
+          return fail("descriptor " + std::to_string(fd) + " given twice");
         }
         config.listen_fds.push_back(fd);
-        return std::string();
+        return {};
       },
       "an inherited listening socket to serve HTTP on (repeatable)");
   flags.add_custom(
       {"web.listen-address", "listen-address"}, kDefaultListenAddress,
-      [&](std::string_view v) {
+      [&](std::string_view v) -> Expected<> {
         auto address = parse_listen_address(v);
-        if (!address) return address.error();
+        if (!address) return fail(address.error());
         config.listen_addresses.push_back(std::move(*address));
-        return std::string();
+        return {};
       },
       "address to listen on: [host]:port or unix:/path (repeatable; the default applies only "
       "without --listen-fd and --web.systemd-socket)");
@@ -121,10 +122,10 @@ FlagOutcome parse_frontend_flags(int argc, const char* const* argv) {
                  "serve on the listening sockets systemd passes (socket activation)");
   flags.add_custom(
       {"web.telemetry-path", "metrics-path"}, config.telemetry_path,
-      [&](std::string_view v) {
-        if (std::string problem = check_telemetry_path(v); !problem.empty()) return problem;
+      [&](std::string_view v) -> Expected<> {
+        if (std::string problem = check_telemetry_path(v); !problem.empty()) return fail(problem);
         config.telemetry_path = std::string(v);
-        return std::string();
+        return {};
       },
       "path under which to expose metrics");
   flags.add_string({"web.config.file"}, &config.web_config_file,
@@ -142,30 +143,30 @@ FlagOutcome parse_frontend_flags(int argc, const char* const* argv) {
                  "maximum number of parallel scrape requests, 0 for no limit; more get 503");
   flags.add_custom(
       {"frontend-user"}, std::string(kDefaultFrontendUser) + ", else " + kFallbackFrontendUser,
-      [&](std::string_view v) {
-        if (v.empty()) return std::string("needs a user name");
+      [&](std::string_view v) -> Expected<> {
+        if (v.empty()) return fail("needs a user name");
         config.frontend_user = std::string(v);
-        return std::string();
+        return {};
       },
       "when started as root, the user to run as after locking down (a given user must exist)");
   flags.add_custom(
       {"sandbox-mode"}, std::string(sandbox_mode_name(SandboxMode::kEnforce)),
-      [&](std::string_view v) {
+      [&](std::string_view v) -> Expected<> {
         if (!parse_sandbox_mode(v, config.sandbox_mode)) {
-          return "invalid mode \"" + std::string(v) + "\" (want " + kSandboxModeValues + ")";
+          return fail("invalid mode \"" + std::string(v) + "\" (want " + kSandboxModeValues + ")");
         }
-        return std::string();
+        return {};
       },
       "what the syscall filter does with a syscall outside its allowlist: enforce (kill the "
       "process) or log (the kernel logs it and lets it run; for diagnosing a new kernel or "
       "libc, never for production)");
   flags.add_custom(
       {"log.level"}, "info",
-      [&](std::string_view v) {
+      [&](std::string_view v) -> Expected<> {
         if (!parse_log_level(v, config.log_level)) {
-          return "invalid level \"" + std::string(v) + "\" (want debug, info, warn or error)";
+          return fail("invalid level \"" + std::string(v) + "\" (want debug, info, warn or error)");
         }
-        return std::string();
+        return {};
       },
       "only log messages with this severity or above: debug, info, warn, error");
   flags.add_bool({"check-web-config"}, &config.check_web_config,
@@ -174,9 +175,9 @@ FlagOutcome parse_frontend_flags(int argc, const char* const* argv) {
   flags.add_bool({"version"}, &version, "print version information and exit");
   flags.add_bool({"help", "h"}, &help, "show this help and exit");
 
-  if (auto error = flags.parse(argc, argv)) {
+  if (auto parsed = flags.parse(argc, argv); !parsed) {
     outcome.action = FlagOutcome::Action::kError;
-    outcome.message = *error;
+    outcome.message = parsed.error();
     return outcome;
   }
   if (help) {

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "collector_flags.h"
@@ -7,9 +9,13 @@
 
 namespace {
 
+// The error, or nothing when the flags parse.
 std::optional<std::string> parse(std::vector<const char*> args, mmx::CollectorConfig& config) {
   args.insert(args.begin(), "mm-exporter");
-  return mmx::parse_collector_flags(static_cast<int>(args.size()), args.data(), config, nullptr);
+  auto parsed =
+      mmx::parse_collector_flags(static_cast<int>(args.size()), args.data(), config, nullptr);
+  if (parsed) return std::nullopt;
+  return parsed.error();
 }
 
 }  // namespace
@@ -90,7 +96,8 @@ TEST_CASE("flags: booleans take kingpin's --no- form") {
   mmx::FlagSet set("t", "");
   set.add_bool({"thing"}, &flag, "a thing");
   const char* argv[] = {"t", "--no-thing"};
-  REQUIRE_FALSE(set.parse(2, argv));
+  const auto parsed = set.parse(2, argv);
+  REQUIRE_MESSAGE(parsed, parsed.error());
   CHECK_FALSE(flag);
 }
 
@@ -98,7 +105,8 @@ TEST_CASE("flags: usage lists every flag with its default") {
   mmx::CollectorConfig c;
   std::string usage;
   const char* argv[] = {"mm-exporter"};
-  REQUIRE_FALSE(mmx::parse_collector_flags(1, argv, c, &usage));
+  const auto parsed = mmx::parse_collector_flags(1, argv, c, &usage);
+  REQUIRE_MESSAGE(parsed, parsed.error());
   for (const char* name : {"--web.listen-address", "-listen-address", "--web.telemetry-path",
                            "-metrics-path", "--signal-rate", "--version", "--redact"}) {
     CAPTURE(name);

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,10 +19,14 @@ mmx::FlagOutcome parse_frontend(std::vector<std::string> args) {
   return mmx::parse_frontend_flags(static_cast<int>(argv.size()), argv.data());
 }
 
+// The error, or nothing when the flags parse.
 std::optional<std::string> parse_collector(std::vector<const char*> args,
                                            mmx::CollectorConfig& config) {
   args.insert(args.begin(), "mm-exporter");
-  return mmx::parse_collector_flags(static_cast<int>(args.size()), args.data(), config, nullptr);
+  auto parsed =
+      mmx::parse_collector_flags(static_cast<int>(args.size()), args.data(), config, nullptr);
+  if (parsed) return std::nullopt;
+  return parsed.error();
 }
 
 }  // namespace
