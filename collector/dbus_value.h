@@ -22,7 +22,10 @@ namespace mmx {
 
 // Reads one variant ("v"), where the message's signature has one (as in the
 // "a{sv}" that sdbus-c++'s map reader has entered). A type the exporter has
-// no use for becomes Value::Other.
+// no use for becomes Value::Other. Something else than a variant throws
+// sdbus::Error, as sdbus-c++'s own readers do (this one is called from
+// theirs): the handler reading the message catches it at the library's
+// boundary (mm_client.cpp), like every other malformed reply.
 sdbus::Message& operator>>(sdbus::Message& message, Value& value);
 
 // Reads an "a{uv}" (Location.GetLocation's reply).
