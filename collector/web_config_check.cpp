@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <optional>
 
 #include "child_spawn.h"
 #include "errno_text.h"
@@ -21,6 +22,8 @@ namespace {
 // What the frontend says fits in a line or two; a runaway child cannot
 // make the collector hold more.
 constexpr std::size_t kMaxOutput = 4096;
+
+using std::chrono::steady_clock;
 
 // The frontend's message without its program name and the log lines
 // before it: "mm-exporter-frontend: --web.config.file: ..." ends the output.
@@ -45,6 +48,26 @@ std::string describe_failure(int status, const std::string& output) {
   return "the check ended abnormally";
 }
 
+// What the child writes until it closes its end (it exits), at most
+// kMaxOutput bytes of it; nullopt when `deadline` comes first.
+std::optional<std::string> read_until_closed(int fd, steady_clock::time_point deadline) {
+  std::string output;
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    pollfd p{fd, POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), INT_MAX)));
+    if (ready <= 0) continue;  // EINTR, or time to look at the deadline again
+    char chunk[1024];
+    const ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return output;
+    const std::size_t room = kMaxOutput - std::min(kMaxOutput, output.size());
+    output.append(chunk, std::min(room, static_cast<std::size_t>(n)));
+  }
+}
+
 }  // namespace
 
 Expected<> check_web_config(const WebConfigCheck& check) {
@@ -66,37 +89,16 @@ Expected<> check_web_config(const WebConfigCheck& check) {
   const pid_t pid = *spawned;
   write_end.reset();
 
-  // Read until the child closes its end (it exits), or the time is up.
-  std::string output;
-  const auto deadline = std::chrono::steady_clock::now() + check.timeout;
-  bool timed_out = false;
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      timed_out = true;
-      break;
-    }
-    pollfd p{read_end.get(), POLLIN, 0};
-    const int ready = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), INT_MAX)));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) continue;
-    char chunk[1024];
-    const ssize_t n = ::read(read_end.get(), chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    const std::size_t room = kMaxOutput - std::min(kMaxOutput, output.size());
-    output.append(chunk, std::min(room, static_cast<std::size_t>(n)));
-  }
-  if (timed_out) ::kill(pid, SIGKILL);
+  const auto output = read_until_closed(read_end.get(), steady_clock::now() + check.timeout);
+  if (!output) ::kill(pid, SIGKILL);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (timed_out) {
+  if (!output) {
     return fail("the check did not finish within " + std::to_string(check.timeout.count()) + " ms");
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
-  return fail(describe_failure(status, output));
+  return fail(describe_failure(status, *output));
 }
 
 }  // namespace mmx
