@@ -25,38 +25,39 @@ bool parse_fd(std::string_view text, int& fd) {
   return ec == std::errc() && end == text.data() + text.size() && fd >= 0;
 }
 
-// "" when `fd` is a connected Unix stream socket, else what it is not.
-std::string check_collector_fd(int fd) {
+// Whether `fd` is a connected Unix stream socket; the error says what it is
+// not.
+Expected<> check_collector_fd(int fd) {
   const std::string name = "descriptor " + std::to_string(fd);
   int type = 0;
   int domain = 0;
   socklen_t length = sizeof type;
   if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0) {
-    return name + (errno == EBADF ? " is not open" : " is not a socket");
+    return fail(name + (errno == EBADF ? " is not open" : " is not a socket"));
   }
   length = sizeof domain;
   if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) != 0 || domain != AF_UNIX ||
       type != SOCK_STREAM) {
-    return name + " is not a Unix stream socket";
+    return fail(name + " is not a Unix stream socket");
   }
-  if (is_listening_socket(fd)) return name + " is a listening socket, not a connection";
+  if (is_listening_socket(fd)) return fail(name + " is a listening socket, not a connection");
   sockaddr_storage peer{};
   length = sizeof peer;
   if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0) {
-    return name + " is not connected";
+    return fail(name + " is not connected");
   }
-  return "";
+  return {};
 }
 
-std::string check_telemetry_path(std::string_view path) {
-  if (path.empty() || path.front() != '/') return "must start with \"/\"";
-  if (path == "/" || path == "/health") return "\"" + std::string(path) + "\" is taken";
+Expected<> check_telemetry_path(std::string_view path) {
+  if (path.empty() || path.front() != '/') return fail("must start with \"/\"");
+  if (path == "/" || path == "/health") return fail("\"" + std::string(path) + "\" is taken");
   for (unsigned char c : path) {
     if (c <= ' ' || c == '?' || c == '#' || c >= 0x7f) {
-      return "must be a plain path without spaces, \"?\" or \"#\"";
+      return fail("must be a plain path without spaces, \"?\" or \"#\"");
     }
   }
-  return "";
+  return {};
 }
 
 }  // namespace
@@ -74,7 +75,7 @@ FlagOutcome parse_frontend_flags(int argc, const char* const* argv) {
       [&](std::string_view v) -> Expected<> {
         int fd = -1;
         if (!parse_fd(v, fd)) return fail("invalid descriptor \"" + std::string(v) + "\"");
-        if (std::string problem = check_collector_fd(fd); !problem.empty()) return fail(problem);
+        if (auto usable = check_collector_fd(fd); !usable) return usable;
         config.collector_fd = fd;
         collector_fd_given = true;
         return {};
@@ -123,7 +124,7 @@ FlagOutcome parse_frontend_flags(int argc, const char* const* argv) {
   flags.add_custom(
       {"web.telemetry-path", "metrics-path"}, config.telemetry_path,
       [&](std::string_view v) -> Expected<> {
-        if (std::string problem = check_telemetry_path(v); !problem.empty()) return fail(problem);
+        if (auto usable = check_telemetry_path(v); !usable) return usable;
         config.telemetry_path = std::string(v);
         return {};
       },
