@@ -12,6 +12,7 @@
 #include <set>
 
 #include "build_config.h"
+#include "errno_text.h"
 #include "framing.h"
 #include "frontend_privileges.h"
 #include "log.h"
@@ -260,6 +261,11 @@ int CollectorApp::run() {
   sigprocmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
   signal_fd_ = UniqueFd(::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
+  if (!signal_fd_) {
+    // Without it SIGTERM would never be seen: systemd would have to kill us.
+    log_error("cannot watch for signals", {{"err", errno_text("signalfd")}});
+    return 1;
+  }
   loop_.watch(signal_fd_.get(), POLLIN, [this](short) { handle_signals(); });
 
   // Asked for now, as it unsets WATCHDOG_USEC: a frontend must not inherit it.

@@ -2,6 +2,7 @@
 -> mm-exporter (collector) -> mm-exporter-frontend -> HTTP."""
 
 import os
+import resource
 import shutil
 import subprocess
 import time
@@ -169,6 +170,18 @@ def test_bad_flags_print_one_line_and_exit_2(binary, args, needle):
     assert result.returncode == 2, result.stderr
     assert needle in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_collector_that_cannot_watch_signals_says_so_and_exits_1():
+    # Four descriptors: the dynamic loader and the standard streams fit, the
+    # signalfd that SIGTERM is read from does not.
+    def four_descriptors():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (4, 4))
+
+    result = subprocess.run([COLLECTOR, "--web.listen-address=127.0.0.1:0"], capture_output=True,
+                            text=True, timeout=10, preexec_fn=four_descriptors)
+    assert result.returncode == 1, result.stderr
+    assert 'msg="cannot watch for signals" err="signalfd: Too many open files"' in result.stderr
 
 
 @pytest.mark.parametrize("binary", [COLLECTOR, FRONTEND])
