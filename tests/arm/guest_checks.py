@@ -217,7 +217,7 @@ def _():
 
 
 # --- The unit tests that need a real kernel's seccomp ------------------------
-@check("unit tests that load the filter and enter the sandbox (not runnable under qemu-user)")
+@check("unit tests that need a real kernel: the filter, the sandbox, a failed exec (not runnable under qemu-user)")
 def _():
     with open(os.path.join(PAYLOAD, "kernel-tests.filter")) as f:
         test_filter = f.read().strip()
