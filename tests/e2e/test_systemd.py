@@ -164,6 +164,25 @@ def test_one_command_mode_runs_with_only_the_capabilities_its_unit_keeps(bus, mm
         harness.stop(collector)
 
 
+def container_pid1(nspawn_pid):
+    """The container's PID 1: the child of systemd-nspawn that is PID 1 in its
+    own PID namespace. nspawn's first child only sets up the container and
+    exits; while it lives it is a child too (with the lower pid), and
+    entering it instead would wait for a boot that never shows."""
+    children = subprocess.run(["pgrep", "-P", str(nspawn_pid)], capture_output=True,
+                              text=True).stdout.split()
+    for pid in children:
+        try:
+            status = open(f"/proc/{pid}/status").read()
+        except OSError:
+            continue  # gone meanwhile
+        nspid = next((line.split()[1:] for line in status.splitlines()
+                      if line.startswith("NSpid:")), [])
+        if len(nspid) > 1 and nspid[-1] == "1":
+            return pid
+    return None
+
+
 class Container:
     """systemd as PID 1 after all: a throw-away container (systemd-nspawn
     --volatile=yes: an empty tmpfs root with this host's /usr, read-only, and
@@ -179,18 +198,20 @@ class Container:
              # No questions on the console; nothing waits for a network.
              "systemd.firstboot=off", "systemd.mask=systemd-networkd-wait-online.service"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        # systemd-nspawn's child is the container's PID 1.
-        self.pid1 = wait_for(lambda: (subprocess.run(["pgrep", "-P", str(self.proc.pid)],
-                                                     capture_output=True, text=True)
-                                      .stdout.split() or [None])[0], what="container PID 1")
+        self.pid1 = wait_for(lambda: container_pid1(self.proc.pid), what="container PID 1")
         # The host's other units (whatever this machine has installed) may
         # still be starting or failing; ours need no more than basic.target.
         # A unit of the host's that waits for a device the container lacks
         # holds sysinit.target for systemd's device timeout, 90 s: it has
         # twice come close to 60 s on a loaded machine.
-        wait_for(lambda: self.run("systemctl", "is-active", "basic.target",
-                                  check=False).stdout.strip() == "active",
-                 timeout=150, what="container booted")
+        try:
+            wait_for(lambda: self.run("systemctl", "is-active", "basic.target",
+                                      check=False).stdout.strip() == "active",
+                     timeout=150, what="container booted")
+        except AssertionError as e:
+            # What the boot still waits for, so a slow one says why.
+            jobs = self.run("systemctl", "list-jobs", "--no-pager", check=False)
+            raise AssertionError(f"{e}\nPID 1 {self.pid1}; jobs:\n{jobs.stdout}{jobs.stderr}") from e
 
     def run(self, *argv, check=True):
         result = subprocess.run(["nsenter", "-t", self.pid1, "-a", *argv], capture_output=True,
