@@ -78,20 +78,23 @@ inline constexpr TextLimit kLabelTextLimits[] = {
     {"Bearer", "index", 32},     // the last element of an object path: digits
 };
 
+// The entry of kLabelTextLimits for `struct_name`.`field`, or null.
+constexpr const TextLimit* label_text_limit(std::string_view struct_name, std::string_view field) {
+  for (const TextLimit& limit : kLabelTextLimits) {
+    if (limit.struct_name == struct_name && limit.field == field) return &limit;
+  }
+  return nullptr;
+}
+
 // True for the texts of kLabelTextLimits.
 constexpr bool is_label_text(std::string_view struct_name, std::string_view field) {
-  for (const TextLimit& limit : kLabelTextLimits) {
-    if (limit.struct_name == struct_name && limit.field == field) return true;
-  }
-  return false;
+  return label_text_limit(struct_name, field) != nullptr;
 }
 
 // The most bytes a text field `struct_name`.`field` may hold.
 constexpr std::size_t text_limit(std::string_view struct_name, std::string_view field) {
-  for (const TextLimit& limit : kLabelTextLimits) {
-    if (limit.struct_name == struct_name && limit.field == field) return limit.max_bytes;
-  }
-  return kMaxTextBytes;
+  const TextLimit* limit = label_text_limit(struct_name, field);
+  return limit != nullptr ? limit->max_bytes : kMaxTextBytes;
 }
 
 // The index in kListLimits of the list field `struct_name`.`field`, or
